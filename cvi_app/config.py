@@ -1,0 +1,115 @@
+"""Settings from the environment: the one place that knows every variable the app reads.
+
+The mode is not a setting of its own: with `TAVUS_API_KEY` the app talks to Tavus and Daily,
+without it the app runs in sandbox mode against its own local Tavus-compatible API.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Mode = Literal["sandbox", "tavus"]
+
+# Where the app's own backend mounts the sandbox REST API (the standalone server uses `/v2`).
+SANDBOX_API_PREFIX = "/sandbox/v2"
+
+
+class ConfigError(RuntimeError):
+    """A variable has a value the app cannot use; the message names it and what it accepts."""
+
+
+class Settings(BaseSettings):
+    """Everything the app reads from its environment (see the README's table)."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    tavus_api_key: SecretStr | None = Field(default=None, validation_alias="TAVUS_API_KEY")
+    tavus_api_base: str = Field(
+        default="https://tavusapi.com/v2", validation_alias="TAVUS_API_BASE"
+    )
+    public_url: str = Field(
+        default="http://localhost:8000",
+        validation_alias=AliasChoices("CVI_PUBLIC_URL"),
+        description="Where Tavus (or the sandbox) reaches this backend, for webhooks.",
+    )
+    webhook_secret: SecretStr = Field(
+        default_factory=lambda: SecretStr(secrets.token_urlsafe(32)),
+        validation_alias="CVI_WEBHOOK_SECRET",
+    )
+    sandbox_api_key: SecretStr | None = Field(default=None, validation_alias="CVI_SANDBOX_API_KEY")
+    sandbox_max_concurrent: int = Field(
+        default=10, ge=1, le=10_000, validation_alias="CVI_SANDBOX_MAX_CONCURRENT"
+    )
+    sandbox_words_per_second: float = Field(
+        default=3.0, gt=0, le=10_000, validation_alias="CVI_SANDBOX_WORDS_PER_SECOND"
+    )
+    sandbox_twins: bool = Field(default=False, validation_alias="CVI_SANDBOX_TWINS")
+
+    @field_validator("tavus_api_key", "sandbox_api_key", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("tavus_api_base", "public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _long_secret(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters (it is the webhook URL's only guard)")
+        return value
+
+    @property
+    def mode(self) -> Mode:
+        """`tavus` when an API key is set, `sandbox` otherwise."""
+        return "tavus" if self.tavus_api_key is not None else "sandbox"
+
+    @property
+    def sandbox_api_base(self) -> str:
+        """Base URL of the sandbox REST API served by this app's own backend."""
+        return f"{self.public_url}{SANDBOX_API_PREFIX}"
+
+    @property
+    def api_base(self) -> str:
+        """Base URL of the REST API the app talks to in its current mode."""
+        return self.tavus_api_base if self.mode == "tavus" else self.sandbox_api_base
+
+    def webhook_url(self, *, secret: str | None = None) -> str:
+        """The callback URL given to every conversation the app creates."""
+        token = secret if secret is not None else self.webhook_secret.get_secret_value()
+        return f"{self.public_url}/api/webhooks/tavus/{token}"
+
+
+def load_settings() -> Settings:
+    """Read and check the settings; raise `ConfigError` naming each variable that is wrong."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"]) or "environment"
+            shown = "" if _is_secret(name) else f" (got {error.get('input')!r})"
+            problems.append(f"{name}: {error['msg']}{shown}")
+        raise ConfigError("Invalid configuration:\n  " + "\n  ".join(problems)) from exc
+
+
+def _is_secret(variable: str) -> bool:
+    return "KEY" in variable or "SECRET" in variable
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once on first use."""
+    return load_settings()

@@ -1,0 +1,16 @@
+"""Colours, spacing and shared style tokens, built on Radix colour scales."""
+
+import reflex as rx
+
+ACCENT = "indigo"
+PAGE_MAX_WIDTH = "72rem"
+SPACE = {"xs": "1", "sm": "2", "md": "4", "lg": "6"}
+
+MODE_COLORS = {"sandbox": "amber", "tavus": "green"}
+
+card_style = {
+    "border": f"1px solid {rx.color('gray', 5)}",
+    "border_radius": "12px",
+    "padding": "1rem",
+    "background": rx.color("gray", 1),
+}

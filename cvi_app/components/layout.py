@@ -22,7 +22,7 @@ def mode_badge(mode: rx.Var[str]) -> rx.Component:
 
 def _header() -> rx.Component:
     return rx.hstack(
-        rx.link(rx.heading("CVI Studio", size="6"), href="/", underline="none"),
+        rx.link(rx.text("CVI Studio", size="6", weight="bold"), href="/", underline="none"),
         mode_badge(AppState.mode),
         rx.spacer(),
         rx.link("History", href="/history"),

@@ -1,0 +1,61 @@
+# CVI Studio: `make run` starts the app, `make test` runs every suite. Both set up what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+TOOLS  := .tools
+BUN    := $(TOOLS)/node_modules/.bin/bun
+BUN_VERSION := 1.4.5
+
+export PATH := $(CURDIR)/$(TOOLS)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+export REFLEX_USE_SYSTEM_BUN := 1
+export REFLEX_CHECK_LATEST_VERSION := 0
+export REFLEX_TELEMETRY_ENABLED := false
+
+.PHONY: help setup run run-prod test lint bench migrate system-deps clean
+
+help:
+	@echo "make run    start CVI Studio on http://localhost:3000 (sandbox mode without TAVUS_API_KEY)"
+	@echo "make test   set up everything and run every test suite (unit, integration, browser)"
+	@echo "make bench  run the benchmarks and print one table"
+
+# Python packages: reinstalled only when a requirements file changes.
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+# bun from the npm registry (Reflex's own installer downloads from the internet).
+$(BUN):
+	npm install --prefix $(TOOLS) --no-audit --no-fund --loglevel=error bun@$(BUN_VERSION)
+
+setup: $(VENV)/.installed $(BUN)
+
+migrate: setup
+	$(PY) -m cvi_app.store.migrate
+
+run: setup migrate
+	$(VENV)/bin/reflex run
+
+run-prod: setup migrate
+	$(VENV)/bin/reflex run --env prod
+
+# Debian packages the tests drive for real: Chromium, PostgreSQL, Redis.
+system-deps:
+	@scripts/system-deps
+
+test: setup system-deps
+	@scripts/test
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+bench: setup system-deps migrate
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf .web $(VENV) $(TOOLS)

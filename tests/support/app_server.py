@@ -1,0 +1,122 @@
+"""Start the real app (`reflex run --env prod --single-port`) for browser tests and benchmarks."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+
+
+@dataclass(frozen=True)
+class AppServer:
+    """A running app: where to reach it and what it was started with."""
+
+    url: str
+    port: int
+    db_url: str
+    log_path: Path
+    env: dict[str, str]
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _app_env(workdir: Path, port: int, extra: dict[str, str] | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TAVUS_", "CVI_"))}
+    tools_bin = ROOT / ".tools" / "node_modules" / ".bin"
+    env.update(
+        PATH=f"{tools_bin}:{VENV_BIN}:{env.get('PATH', '')}",
+        REFLEX_USE_SYSTEM_BUN="1",
+        REFLEX_CHECK_LATEST_VERSION="0",
+        REFLEX_DB_URL=f"sqlite:///{workdir / 'app.db'}",
+        CVI_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        CVI_SANDBOX_WORDS_PER_SECOND="40",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra or {})
+    return env
+
+
+@contextlib.contextmanager
+def start_app_server(
+    workdir: Path, *, extra_env: dict[str, str] | None = None, timeout: float = 300.0
+) -> Iterator[AppServer]:
+    """Run the app until the block ends; fail with the app's log if it does not come up."""
+    port = free_port()
+    env = _app_env(workdir, port, extra_env)
+    migrate = subprocess.run(
+        [str(VENV_BIN / "python"), "-m", "cvi_app.store.migrate"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if migrate.returncode != 0 and (ROOT / "cvi_app/store/migrate.py").exists():
+        raise RuntimeError(f"migrations failed:\n{migrate.stdout}\n{migrate.stderr}")
+    log_path = workdir / "app.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [
+                str(VENV_BIN / "reflex"),
+                "run",
+                "--env",
+                "prod",
+                "--single-port",
+                "--backend-port",
+                str(port),
+                "--loglevel",
+                "info",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, proc, log_path, timeout)
+        yield AppServer(url=url, port=port, db_url=env["REFLEX_DB_URL"], log_path=log_path, env=env)
+    finally:
+        _stop(proc)
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen, log_path: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"app exited with {proc.returncode}:\n{log_path.read_text()}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{url}/ping", timeout=2).status_code == 200 and (
+                httpx.get(url, timeout=5).status_code == 200
+            ):
+                return
+        time.sleep(0.5)
+    raise RuntimeError(f"app not up after {timeout}s:\n{log_path.read_text()[-4000:]}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()

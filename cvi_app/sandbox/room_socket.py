@@ -1,0 +1,133 @@
+"""The room WebSocket: `rooms/{conversation_id}/ws?user_name=...&t=...`.
+
+A client that joins gets a `joined` frame, then everything the room sends it. Each frame it sends
+is checked against the frame schema; a bad one gets an `error` frame and the connection stays up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from cvi_app.sandbox.frames import (
+    ErrorFrame,
+    FrameError,
+    LeaveFrame,
+    ParticipantInfo,
+    ServerFrame,
+    parse_client_frame,
+)
+from cvi_app.sandbox.rooms import REPLICA_MARKER, Member, Room, RoomError, RoomHub
+
+__all__ = ["SocketMember", "serve_room_socket"]
+
+logger = logging.getLogger(__name__)
+
+MAX_USER_NAME = 100
+
+# Close codes in the 4000 range are for applications; these mirror the HTTP statuses.
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_SLOW = 4408
+
+
+class SocketMember(Member):
+    """A participant connected over the room WebSocket."""
+
+    def __init__(self, websocket: WebSocket, info: ParticipantInfo) -> None:
+        super().__init__(info)
+        self.websocket = websocket
+        self._close_code = 1000
+        self._close_reason = ""
+
+    async def deliver(self, frame: ServerFrame) -> None:
+        """Send one frame as JSON text."""
+        if frame.type == "room-closed":
+            self._close_reason = "room closed"
+        await self.websocket.send_text(frame.model_dump_json(by_alias=True))
+
+    async def finish(self) -> None:
+        """Close the socket once the queue is drained (or the room gave up on the client)."""
+        if self.websocket.application_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await self.websocket.close(self._close_code, self._close_reason)
+
+    def overflowed(self, frame: ServerFrame) -> None:
+        """A client that cannot keep up is disconnected rather than slowing the room."""
+        logger.warning("participant %s is not keeping up: disconnecting it", self.id)
+        self._close_code = CLOSE_TOO_SLOW
+        self._close_reason = "too slow: send queue full"
+        self._stopping = True
+        if self._task is not None:
+            self._task.cancel()
+
+
+async def _refuse(websocket: WebSocket, code: int, reason: str) -> None:
+    await websocket.send_text(ErrorFrame(reason=reason).model_dump_json())
+    await websocket.close(code, reason)
+
+
+async def serve_room_socket(websocket: WebSocket, hub: RoomHub) -> None:
+    """Serve one participant's WebSocket until it leaves or the room closes.
+
+    Args:
+        websocket: The incoming connection (path parameter `conversation_id`; query `t`,
+            `user_name`).
+        hub: The rooms of this process.
+    """
+    await websocket.accept()
+    conversation_id = websocket.path_params["conversation_id"]
+    room = hub.get(conversation_id)
+    if room is None:
+        await _refuse(websocket, CLOSE_NOT_FOUND, "no such room, or its conversation has ended")
+        return
+    if not room.admits(websocket.query_params.get("t")):
+        await _refuse(websocket, CLOSE_UNAUTHORIZED, "a valid meeting token (?t=) is required")
+        return
+    user_name = (websocket.query_params.get("user_name") or "guest").strip()[:MAX_USER_NAME]
+    if REPLICA_MARKER in user_name.lower():
+        await _refuse(
+            websocket, CLOSE_FORBIDDEN, f"user names containing {REPLICA_MARKER!r} are reserved"
+        )
+        return
+    member = SocketMember(websocket, room.new_participant(user_name=user_name or "guest"))
+    try:
+        room.add(member)
+    except RoomError as exc:
+        await _refuse(websocket, CLOSE_NOT_FOUND, str(exc))
+        return
+    try:
+        await _receive_frames(websocket, member, room)
+    finally:
+        room.remove(member)
+        member.stop()
+        await member.wait_stopped()
+
+
+async def _receive_frames(websocket: WebSocket, member: SocketMember, room: Room) -> None:
+    while True:
+        try:
+            message = await websocket.receive()
+        except (WebSocketDisconnect, RuntimeError):
+            return
+        if message["type"] == "websocket.disconnect":
+            return
+        raw = message.get("text")
+        if raw is None:
+            raw = message.get("bytes") or b""
+        try:
+            frame = parse_client_frame(raw)
+        except FrameError as exc:
+            room.reject(member, str(exc))
+            continue
+        if isinstance(frame, LeaveFrame):
+            return
+        try:
+            room.route(member.id, frame.data, frame.to)
+        except RoomError as exc:
+            room.reject(member, str(exc))
+            if room.closed:
+                return

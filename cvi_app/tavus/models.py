@@ -1,0 +1,331 @@
+"""Typed shapes of the Tavus REST API (v2): request bodies and responses.
+
+Responses are parsed leniently (unknown fields are kept, odd timestamps become `None`) so a
+newer API never breaks the app. Request bodies are checked strictly. Both the legacy names and
+the newer ones are accepted on input (`persona_id`/`pal_id`, `replica_id`/`face_id`, ...); models
+always serialise with the legacy names, which the API still documents as supported.
+"""
+
+from __future__ import annotations
+
+import email.utils
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+__all__ = [
+    "Conversation",
+    "ConversationCreate",
+    "ConversationEvent",
+    "ConversationList",
+    "ConversationProperties",
+    "ConversationStatus",
+    "LLMLayer",
+    "LLMTool",
+    "Page",
+    "PatchOperation",
+    "PerceptionLayer",
+    "Persona",
+    "PersonaCreate",
+    "PersonaLayers",
+    "PersonaList",
+    "PipelineMode",
+    "Replica",
+    "ReplicaList",
+    "ToolFunction",
+]
+
+ConversationStatus = Literal["active", "ended"]
+PipelineMode = Literal["full", "echo"]
+ItemT = TypeVar("ItemT")
+
+_DATETIME: TypeAdapter[datetime] = TypeAdapter(datetime)
+
+
+def _lenient_timestamp(value: Any) -> datetime | None:
+    """ISO 8601 or RFC 1123 (both seen from Tavus) to an aware datetime; anything else to None."""
+    if value is None or isinstance(value, datetime):
+        return _aware(value) if value is not None else None
+    if isinstance(value, str) and value.strip():
+        try:
+            return _aware(_DATETIME.validate_python(value.strip()))
+        except ValidationError:
+            pass
+        try:
+            return _aware(email.utils.parsedate_to_datetime(value))
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+Timestamp = Annotated[datetime | None, BeforeValidator(_lenient_timestamp)]
+
+
+def _alias(*names: str) -> Any:
+    return Field(default=None, validation_alias=AliasChoices(*names))
+
+
+class _Response(BaseModel):
+    """Base of response models: unknown fields are kept, both name generations accepted."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class _Request(BaseModel):
+    """Base of request bodies: strict types, unknown (newer) fields passed through."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, strict=True)
+
+
+# --- personas -------------------------------------------------------------------------------
+
+
+class ToolFunction(_Response):
+    """The `function` part of an OpenAI-style tool."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    description: str | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class LLMTool(_Response):
+    """An OpenAI-style function tool the persona's LLM may call (`layers.llm.tools[]`)."""
+
+    type: Literal["function"] = "function"
+    function: ToolFunction
+
+
+class LLMLayer(_Response):
+    """`layers.llm`: the model and its tools."""
+
+    model: str | None = None
+    tools: list[LLMTool] = Field(default_factory=list)
+
+
+class PerceptionLayer(_Response):
+    """`layers.perception`: the Raven perception model and its tools."""
+
+    perception_model: str | None = None
+    ambient_awareness_queries: list[str] = Field(default_factory=list)
+    perception_tools: list[LLMTool] = Field(default_factory=list)
+    perception_tool_prompt: str | None = None
+
+
+class PersonaLayers(_Response):
+    """`layers`: the pipeline's configurable parts (others such as tts/stt kept as given)."""
+
+    llm: LLMLayer | None = None
+    perception: PerceptionLayer | None = None
+
+
+class Persona(_Response):
+    """A persona (newer name: PAL): the behaviour of a replica in conversations."""
+
+    persona_id: str = Field(validation_alias=AliasChoices("persona_id", "pal_id"))
+    persona_name: str | None = _alias("persona_name", "pal_name")
+    system_prompt: str | None = None
+    context: str | None = None
+    default_replica_id: str | None = _alias("default_replica_id", "default_face_id")
+    pipeline_mode: str | None = None
+    persona_type: str | None = _alias("persona_type", "pal_type")
+    layers: PersonaLayers | None = None
+    created_at: Timestamp = None
+    updated_at: Timestamp = None
+
+    @property
+    def tools(self) -> list[LLMTool]:
+        """The function tools of the persona's LLM (empty when it has none)."""
+        if self.layers is None or self.layers.llm is None:
+            return []
+        return self.layers.llm.tools
+
+    @property
+    def perception_model(self) -> str | None:
+        """The perception model name, or None when perception is not configured."""
+        if self.layers is None or self.layers.perception is None:
+            return None
+        return self.layers.perception.perception_model
+
+    @property
+    def perception_enabled(self) -> bool:
+        """Whether the persona perceives the user (a perception model other than `off`)."""
+        model = self.perception_model
+        return bool(model) and model != "off"
+
+
+class PersonaCreate(_Request):
+    """Body of `POST /v2/personas` (or `/v2/pals`)."""
+
+    persona_name: str | None = _alias("persona_name", "pal_name")
+    system_prompt: str | None = None
+    context: str | None = None
+    default_replica_id: str | None = _alias("default_replica_id", "default_face_id")
+    pipeline_mode: PipelineMode | None = None
+    layers: PersonaLayers | None = None
+
+
+# --- replicas -------------------------------------------------------------------------------
+
+
+class Replica(_Response):
+    """A replica (newer name: face): the video and voice of the AI participant."""
+
+    replica_id: str = Field(validation_alias=AliasChoices("replica_id", "face_id"))
+    replica_name: str | None = _alias("replica_name", "face_name")
+    thumbnail_video_url: str | None = None
+    training_progress: str | None = None
+    status: str | None = None
+    replica_type: str | None = _alias("replica_type", "face_type")
+    error_message: str | None = None
+    created_at: Timestamp = None
+    updated_at: Timestamp = None
+
+
+# --- conversations --------------------------------------------------------------------------
+
+
+class ConversationProperties(_Request):
+    """`properties` of a new conversation; defaults are the API's documented ones."""
+
+    max_call_duration: int = Field(default=3600, ge=1)
+    participant_left_timeout: int = Field(default=0, ge=0)
+    participant_absent_timeout: int = Field(default=300, ge=0)
+    enable_recording: bool = False
+    enable_closed_captions: bool = False
+    apply_greenscreen: bool = False
+    language: str = Field(default="english", min_length=1)
+
+
+class ConversationCreate(_Request):
+    """Body of `POST /v2/conversations`.
+
+    Send it with `to_body()`, which leaves out every field that was not set so the API applies
+    its own defaults.
+    """
+
+    replica_id: str | None = _alias("replica_id", "face_id")
+    persona_id: str | None = _alias("persona_id", "pal_id")
+    conversation_name: str | None = None
+    conversational_context: str | None = None
+    custom_greeting: str | None = None
+    callback_url: str | None = None
+    audio_only: bool = False
+    test_mode: bool = False
+    require_auth: bool = False
+    max_participants: int | None = Field(default=None, ge=2)
+    properties: ConversationProperties = Field(default_factory=ConversationProperties)
+
+    @field_validator("callback_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    def to_body(self) -> dict[str, Any]:
+        """The JSON body to send: only the fields that were set, legacy names."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class ConversationEvent(_Response):
+    """One entry of a verbose conversation's `events` (webhook-shaped)."""
+
+    event_type: str | None = None
+    message_type: str | None = None
+    timestamp: Timestamp = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+class Conversation(_Response):
+    """A conversation as the API returns it (create, get, list)."""
+
+    conversation_id: str
+    conversation_name: str | None = None
+    conversation_url: str | None = None
+    status: str | None = None
+    callback_url: str | None = None
+    replica_id: str | None = _alias("replica_id", "face_id")
+    persona_id: str | None = _alias("persona_id", "pal_id")
+    meeting_token: str | None = None
+    shutdown_reason: str | None = None
+    created_at: Timestamp = None
+    updated_at: Timestamp = None
+    events: list[ConversationEvent] | None = None
+
+    @property
+    def join_url(self) -> str | None:
+        """The URL a participant opens: `conversation_url`, with `?t=TOKEN` when auth is on."""
+        if self.conversation_url is None or not self.meeting_token:
+            return self.conversation_url
+        sep = "&" if "?" in self.conversation_url else "?"
+        return f"{self.conversation_url}{sep}t={self.meeting_token}"
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+
+class Page(_Response, Generic[ItemT]):
+    """One page of a list endpoint: `{data: [...], total_count}`."""
+
+    data: list[ItemT] = Field(default_factory=list)
+    total_count: int = 0
+
+
+class ConversationList(Page[Conversation]):
+    """A page of `GET /v2/conversations`."""
+
+
+class PersonaList(Page[Persona]):
+    """A page of `GET /v2/personas` (or `/v2/pals`)."""
+
+
+class ReplicaList(Page[Replica]):
+    """A page of `GET /v2/replicas` (or `/v2/faces`)."""
+
+
+# --- JSON Patch -----------------------------------------------------------------------------
+
+
+class PatchOperation(BaseModel):
+    """One RFC 6902 JSON Patch operation (Tavus updates personas with JSON Patch)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    op: Literal["add", "remove", "replace", "copy", "move", "test"]
+    path: str
+    value: Any = None
+    from_: str | None = Field(default=None, alias="from")
+
+    @field_validator("path", "from_")
+    @classmethod
+    def _json_pointer(cls, value: str | None) -> str | None:
+        if value is not None and value != "" and not value.startswith("/"):
+            raise ValueError("must be a JSON Pointer starting with '/'")
+        return value
+
+    @model_validator(mode="after")
+    def _operands(self) -> PatchOperation:
+        if self.op in ("add", "replace", "test") and "value" not in self.model_fields_set:
+            raise ValueError(f"'{self.op}' needs a 'value'")
+        if self.op in ("copy", "move") and self.from_ is None:
+            raise ValueError(f"'{self.op}' needs a 'from'")
+        return self
+
+    def to_json(self) -> dict[str, Any]:
+        """The operation as JSON, with only the members it uses."""
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)

@@ -8,12 +8,16 @@ import json
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+import httpx
 import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+
+from cvi_app.sandbox.app import Sandbox, create_sandbox_app, sandbox_of
 
 WAIT = 10.0
 """Seconds any single wait for a condition may take before the test fails."""
@@ -43,10 +47,10 @@ async def serve(app: Any) -> AsyncIterator[str]:
 
 
 async def wait_for(
-    condition: Callable[[], object], *, what: str = "condition", timeout: float = WAIT
+    condition: Callable[[], object], *, what: str = "condition", within: float = WAIT
 ) -> None:
-    """Poll `condition` until it is true; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
+    """Poll `condition` until it is true; fail after `within` seconds."""
+    deadline = time.monotonic() + within
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
@@ -66,30 +70,30 @@ class RoomClient:
         assert self.me is not None, "not joined"
         return str(self.me["id"])
 
-    async def recv(self, timeout: float = WAIT) -> dict[str, Any]:
-        raw = await asyncio.wait_for(self.connection.recv(), timeout)
+    async def recv(self, within: float = WAIT) -> dict[str, Any]:
+        raw = await asyncio.wait_for(self.connection.recv(), within)
         frame: dict[str, Any] = json.loads(raw)
         return frame
 
-    async def recv_type(self, *types: str, timeout: float = WAIT) -> dict[str, Any]:
+    async def recv_type(self, *types: str, within: float = WAIT) -> dict[str, Any]:
         """The next frame whose type is one of `types` (others are skipped)."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while True:
             frame = await self.recv(max(deadline - time.monotonic(), 0.001))
             if frame["type"] in types:
                 return frame
 
-    async def next_event(self, timeout: float = WAIT) -> dict[str, Any]:
+    async def next_event(self, within: float = WAIT) -> dict[str, Any]:
         """The data of the next app-message (skipping presence frames)."""
-        frame = await self.recv_type("app-message", timeout=timeout)
+        frame = await self.recv_type("app-message", within=within)
         data: dict[str, Any] = frame["data"]
         return data
 
     async def events_until(
-        self, last: Callable[[dict[str, Any]], bool], timeout: float = WAIT
+        self, last: Callable[[dict[str, Any]], bool], within: float = WAIT
     ) -> list[dict[str, Any]]:
         """App-message data received up to and including the first one `last` accepts."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         events = []
         while True:
             event = await self.next_event(max(deadline - time.monotonic(), 0.001))
@@ -113,12 +117,12 @@ class RoomClient:
             speech["conversation_id"] = conversation_id
         await self.send(speech)
 
-    async def closed(self, timeout: float = WAIT) -> tuple[int | None, str]:
+    async def closed(self, within: float = WAIT) -> tuple[int | None, str]:
         """Wait for the server to close the connection; return its close code and reason."""
         with contextlib.suppress(ConnectionClosed):
             while True:
-                await asyncio.wait_for(self.connection.recv(), timeout)
-        await asyncio.wait_for(self.connection.wait_closed(), timeout)
+                await asyncio.wait_for(self.connection.recv(), within)
+        await asyncio.wait_for(self.connection.wait_closed(), within)
         return self.connection.close_code, self.connection.close_reason or ""
 
 
@@ -149,3 +153,90 @@ async def room_client(
 
 def event_types(events: list[dict[str, Any]]) -> list[str]:
     return [event["event_type"] for event in events]
+
+
+class WebhookReceiver:
+    """A tiny real HTTP server that keeps every webhook POSTed to it.
+
+    `fail_next(n, status)` makes the next `n` deliveries fail with `status` (to test retries).
+    """
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.attempts = 0
+        self._failures: list[int] = []
+        self.base_url = ""
+
+    @property
+    def url(self) -> str:
+        return f"{self.base_url}/hooks/secret-path"
+
+    def fail_next(self, count: int, status: int = 500) -> None:
+        self._failures.extend([status] * count)
+
+    def app(self) -> Any:
+        from starlette.applications import Starlette
+        from starlette.requests import Request
+        from starlette.responses import JSONResponse
+        from starlette.routing import Route
+
+        async def hook(request: Request) -> JSONResponse:
+            self.attempts += 1
+            if self._failures:
+                return JSONResponse({"error": "try later"}, status_code=self._failures.pop(0))
+            self.received.append(await request.json())
+            return JSONResponse({"ok": True})
+
+        return Starlette(routes=[Route("/hooks/secret-path", hook, methods=["POST"])])
+
+    def of_type(self, event_type: str) -> list[dict[str, Any]]:
+        return [hook for hook in self.received if hook["event_type"] == event_type]
+
+    async def wait_for_type(self, event_type: str) -> dict[str, Any]:
+        await wait_for(lambda: self.of_type(event_type), what=f"webhook {event_type}")
+        return self.of_type(event_type)[0]
+
+
+@contextlib.asynccontextmanager
+async def webhook_receiver() -> AsyncIterator[WebhookReceiver]:
+    receiver = WebhookReceiver()
+    async with serve(receiver.app()) as url:
+        receiver.base_url = url
+        yield receiver
+
+
+LIVE_SANDBOX_KEY = "live-sandbox-key"
+
+
+@dataclass(frozen=True)
+class LiveSandbox:
+    """A running `create_sandbox_app()`: its root URL, its parts and an authorised client."""
+
+    root_url: str
+    parts: Sandbox
+    client: httpx.AsyncClient
+
+    async def create(self, **body: Any) -> dict[str, Any]:
+        """`POST /v2/conversations` with `body`; return the created conversation."""
+        response = await self.client.post("/v2/conversations", json=body)
+        assert response.status_code == 200, response.text
+        created: dict[str, Any] = response.json()
+        return created
+
+
+@contextlib.asynccontextmanager
+async def start_live_sandbox(**options: Any) -> AsyncIterator[LiveSandbox]:
+    """The whole sandbox (REST, rooms, replica, timers, webhooks) served in this event loop.
+
+    The replica speaks fast (400 words per second) unless `words_per_second` is given.
+    """
+    options.setdefault("words_per_second", 400.0)
+    options.setdefault("tool_timeout", 5.0)
+    app = create_sandbox_app(api_key=LIVE_SANDBOX_KEY, **options)
+    async with (
+        serve(app) as root_url,
+        httpx.AsyncClient(
+            base_url=root_url, headers={"x-api-key": LIVE_SANDBOX_KEY}, timeout=WAIT
+        ) as client,
+    ):
+        yield LiveSandbox(root_url=root_url, parts=sandbox_of(app), client=client)

@@ -1,0 +1,73 @@
+"""The sandbox: a local Tavus-compatible REST API, room hub and simulated replica.
+
+Names are imported lazily, so importing one part (e.g. `cvi_app.sandbox.models`) does not pull
+in the others.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cvi_app.sandbox.app import Sandbox, create_sandbox_app, sandbox_of
+    from cvi_app.sandbox.frames import ParticipantInfo
+    from cvi_app.sandbox.replica import SimulatedReplica
+    from cvi_app.sandbox.responder import Responder
+    from cvi_app.sandbox.rooms import (
+        LocalParticipant,
+        MessageTooLargeError,
+        Room,
+        RoomClosedError,
+        RoomError,
+        RoomHub,
+        UnknownParticipantError,
+    )
+    from cvi_app.sandbox.runtime import SandboxRuntime
+    from cvi_app.sandbox.user_speech import UserSpeech
+    from cvi_app.sandbox.webhooks import WebhookSender
+
+__all__ = [
+    "LocalParticipant",
+    "MessageTooLargeError",
+    "ParticipantInfo",
+    "Responder",
+    "Room",
+    "RoomClosedError",
+    "RoomError",
+    "RoomHub",
+    "Sandbox",
+    "SandboxRuntime",
+    "SimulatedReplica",
+    "UnknownParticipantError",
+    "UserSpeech",
+    "WebhookSender",
+    "create_sandbox_app",
+    "sandbox_of",
+]
+
+_WHERE = {
+    "Sandbox": "app",
+    "create_sandbox_app": "app",
+    "sandbox_of": "app",
+    "ParticipantInfo": "frames",
+    "SimulatedReplica": "replica",
+    "Responder": "responder",
+    "LocalParticipant": "rooms",
+    "MessageTooLargeError": "rooms",
+    "Room": "rooms",
+    "RoomClosedError": "rooms",
+    "RoomError": "rooms",
+    "RoomHub": "rooms",
+    "UnknownParticipantError": "rooms",
+    "SandboxRuntime": "runtime",
+    "UserSpeech": "user_speech",
+    "WebhookSender": "webhooks",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"cvi_app.sandbox.{module}"), name)

@@ -1,8 +1,8 @@
 """`LocalTransport`: a participant in a sandbox room, over the room's real WebSocket.
 
-The sandbox room (`cvi_app.sandbox`) speaks the frame schema in `cvi_app.sandbox.frames`; this
-module is its client. Every frame received is untrusted: it is parsed against that schema, and
-one that does not fit is logged and dropped.
+The sandbox room (`cvi_app.sandbox`) speaks the frame schema in `local_frames`; this module is
+its client. Every frame received is untrusted: it is parsed against that schema, and one that
+does not fit is logged and dropped.
 """
 
 from __future__ import annotations
@@ -10,23 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pydantic import Field, TypeAdapter, ValidationError
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from cvi_app.sandbox.frames import (
-    AppMessageFrame,
-    ErrorFrame,
-    JoinedFrame,
-    LeaveFrame,
-    ParticipantFrame,
-    ParticipantInfo,
-    ReceivedAppMessageFrame,
-    RoomClosedFrame,
-)
 from cvi_app.transport.base import (
     JoinError,
     NotJoinedError,
@@ -36,20 +25,25 @@ from cvi_app.transport.base import (
     TransportParams,
     looks_like_replica,
 )
+from cvi_app.transport.local_frames import (
+    AppMessageFrame,
+    ErrorFrame,
+    FrameError,
+    JoinedFrame,
+    LeaveFrame,
+    ParticipantFrame,
+    ParticipantInfo,
+    ReceivedAppMessageFrame,
+    RoomClosedFrame,
+    ServerFrame,
+    parse_server_frame,
+)
 
 __all__ = ["LocalTransport", "room_socket_url"]
 
 logger = logging.getLogger(__name__)
 
-_ServerFrame = Annotated[
-    JoinedFrame | ReceivedAppMessageFrame | ParticipantFrame | ErrorFrame | RoomClosedFrame,
-    Field(discriminator="type"),
-]
-_server_frame: TypeAdapter[
-    JoinedFrame | ReceivedAppMessageFrame | ParticipantFrame | ErrorFrame | RoomClosedFrame
-] = TypeAdapter(_ServerFrame)
-
-_LEAVE = LeaveFrame(type="leave").model_dump_json()
+_LEAVE = LeaveFrame().model_dump_json()
 
 
 def room_socket_url(room_url: str, *, user_name: str, token: str | None = None) -> str:
@@ -160,15 +154,16 @@ class LocalTransport(RoomTransport):
         Raises:
             NotJoinedError: not in the room.
             MessageTooLargeError: over the 4 KB limit.
-            SendError: `to` is nobody in the room, or the connection failed.
+            SendError: the connection failed.
+
+        The room checks `to` itself (we may not have heard of a participant who just joined);
+        it answers an unknown one with an `error` frame, which is logged.
         """
         ws = self._ws
         if ws is None or not self._joined:
             raise NotJoinedError("not in the room: join() first (or the room has closed)")
         self._check_size(message)
-        if to != "*" and to not in self._participants:
-            raise SendError(f"no participant {to!r} in the room")
-        frame = AppMessageFrame(type="app-message", data=message, to=to)
+        frame = AppMessageFrame(data=message, to=to)
         try:
             await ws.send(frame.model_dump_json())
         except ConnectionClosed as exc:
@@ -210,9 +205,7 @@ class LocalTransport(RoomTransport):
                 with contextlib.suppress(Exception):
                     await ws.close()
 
-    def _dispatch(
-        self, frame: JoinedFrame | ReceivedAppMessageFrame | ParticipantFrame | ErrorFrame
-    ) -> None:
+    def _dispatch(self, frame: ServerFrame) -> None:
         if isinstance(frame, ReceivedAppMessageFrame):
             self._emit_app_message(frame.data, frame.from_id)
         elif isinstance(frame, ParticipantFrame):
@@ -222,7 +215,7 @@ class LocalTransport(RoomTransport):
                 self._emit_participant_left(_participant(frame.participant))
         elif isinstance(frame, ErrorFrame):
             logger.warning("sandbox room refused a frame from %s: %s", self._who(), frame.reason)
-        else:
+        elif isinstance(frame, JoinedFrame):
             logger.warning("ignoring a second joined frame for %s", self._who())
 
     async def _drop_connection(self) -> None:
@@ -232,15 +225,11 @@ class LocalTransport(RoomTransport):
                 await ws.close()
 
 
-def _parse(
-    raw: str | bytes,
-) -> JoinedFrame | ReceivedAppMessageFrame | ParticipantFrame | ErrorFrame | RoomClosedFrame | None:
+def _parse(raw: str | bytes) -> ServerFrame | None:
     try:
-        return _server_frame.validate_json(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "frame"
-        logger.warning("dropped a bad frame from the sandbox room: %s: %s", where, first["msg"])
+        return parse_server_frame(raw)
+    except FrameError as exc:
+        logger.warning("dropped a bad frame from the sandbox room: %s", exc)
         return None
 
 

@@ -1,0 +1,142 @@
+"""Conversation queries: create, look up, search a page at a time, record the end.
+
+Every function takes the caller's session and leaves the commit to the caller.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, or_, update
+from sqlmodel import Session, SQLModel, col, select
+
+from cvi_app.store._sql import check_limit
+from cvi_app.store.models import Conversation, ConversationCreate, ConversationStatus
+from cvi_app.store.types import utc_now
+
+__all__ = [
+    "ConversationPage",
+    "create_conversation",
+    "get_conversation",
+    "search_conversations",
+    "update_conversation_status",
+]
+
+
+class ConversationPage(SQLModel):
+    """One page of a conversation search, newest first, and how many match in all."""
+
+    items: list[Conversation]
+    total: int
+    page: int
+    limit: int
+
+
+def create_conversation(
+    session: Session, *, data: ConversationCreate, created_at: datetime | None = None
+) -> Conversation:
+    """Add a conversation (flushed, not committed: a duplicate id raises `IntegrityError`).
+
+    Args:
+        session: The caller's session.
+        data: What is known about the conversation.
+        created_at: When it was created (default: now).
+
+    Returns:
+        The new row.
+    """
+    row = Conversation.model_validate(data, update={"created_at": created_at or utc_now()})
+    session.add(row)
+    session.flush()
+    return row
+
+
+def get_conversation(session: Session, *, conversation_id: str) -> Conversation | None:
+    """The conversation with this id, or None."""
+    return session.get(Conversation, conversation_id)
+
+
+def search_conversations(
+    session: Session,
+    *,
+    query: str | None = None,
+    status: ConversationStatus | None = None,
+    owner_session: str | None = None,
+    page: int = 1,
+    limit: int = 20,
+) -> ConversationPage:
+    """Conversations matching a search, newest first, one numbered page at a time.
+
+    Args:
+        session: The caller's session.
+        query: Text the name or the conversation id contains (case-insensitive).
+        status: Only `active` or only `ended` conversations.
+        owner_session: Only conversations created by this browser session.
+        page: Page number, from 1.
+        limit: Page size (1..1000).
+
+    Returns:
+        The page and the total number of matches.
+    """
+    check_limit(limit)
+    if page < 1:
+        raise ValueError(f"page must be 1 or more, got {page}")
+    conditions = []
+    if query and query.strip():
+        needle = query.strip().lower()
+        conditions.append(
+            or_(
+                func.lower(Conversation.name).contains(needle, autoescape=True),
+                func.lower(Conversation.conversation_id).contains(needle, autoescape=True),
+            )
+        )
+    if status is not None:
+        conditions.append(col(Conversation.status) == status)
+    if owner_session is not None:
+        conditions.append(col(Conversation.owner_session) == owner_session)
+    total = session.exec(select(func.count()).select_from(Conversation).where(*conditions)).one()
+    items = session.exec(
+        select(Conversation)
+        .where(*conditions)
+        .order_by(col(Conversation.created_at).desc(), col(Conversation.conversation_id).desc())
+        .offset((page - 1) * limit)
+        .limit(limit)
+    ).all()
+    return ConversationPage(items=list(items), total=total, page=page, limit=limit)
+
+
+def update_conversation_status(
+    session: Session,
+    *,
+    conversation_id: str,
+    status: ConversationStatus,
+    shutdown_reason: str | None = None,
+    at: datetime | None = None,
+) -> bool:
+    """Record that a conversation is active again or has ended.
+
+    The end is reported more than once (in the room and by webhook, sometimes twice each): the
+    first end time and the first shutdown reason are kept, and a later report only fills in
+    what is still missing.
+
+    Args:
+        session: The caller's session.
+        conversation_id: The conversation.
+        status: `ended` or `active`.
+        shutdown_reason: Why it ended (`system.shutdown`'s `shutdown_reason`).
+        at: When it ended (default: now).
+
+    Returns:
+        False when no such conversation is stored.
+    """
+    stmt = update(Conversation).where(col(Conversation.conversation_id) == conversation_id)
+    if status == "ended":
+        stmt = stmt.values(
+            status="ended",
+            ended_at=func.coalesce(Conversation.ended_at, at or utc_now()),
+            shutdown_reason=func.coalesce(Conversation.shutdown_reason, shutdown_reason),
+        )
+    else:
+        stmt = stmt.values(status="active", ended_at=None, shutdown_reason=None)
+    result = session.execute(stmt)
+    return bool(getattr(result, "rowcount", 0))

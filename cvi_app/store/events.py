@@ -1,0 +1,120 @@
+"""Event queries: store events once, read them back in order, a page at a time.
+
+Every function takes the caller's session and leaves the commit to the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from cvi_app.store._sql import check_limit, insert_ignoring_conflicts, one_of_cursors, table_of
+from cvi_app.store.models import ConversationEvent, NewEvent
+
+__all__ = ["count_events", "insert_events", "list_events", "list_events_by_arrival"]
+
+
+def insert_events(session: Session, *, events: Sequence[NewEvent]) -> int:
+    """Store events in one statement, skipping any already stored (same `dedupe_key`).
+
+    Args:
+        session: The caller's session.
+        events: The events; duplicates among them, or of stored events, are skipped.
+
+    Returns:
+        How many events were new.
+    """
+    if not events:
+        return 0
+    stmt = insert_ignoring_conflicts(
+        session, ConversationEvent, unique=["conversation_id", "dedupe_key"]
+    ).returning(table_of(ConversationEvent).c.id)
+    rows = [event.model_dump() for event in events]
+    return len(session.execute(stmt, rows).all())
+
+
+def list_events(
+    session: Session,
+    *,
+    conversation_id: str,
+    after_seq: int | None = None,
+    before_seq: int | None = None,
+    limit: int = 100,
+) -> list[ConversationEvent]:
+    """Events that carry a `seq` (the replica's ordered stream), in `seq` order.
+
+    Page forwards with `after_seq` (the last `seq` of the previous page), or backwards with
+    `before_seq` (the first `seq` of the page shown): either way the page comes back in ascending
+    `seq` order. Events without a `seq` (sent by the app, or from webhooks) are in
+    `list_events_by_arrival`.
+
+    Args:
+        session: The caller's session.
+        conversation_id: The conversation.
+        after_seq: Only events after this `seq`.
+        before_seq: Only the `limit` events just before this `seq`.
+        limit: Page size (1..1000).
+
+    Returns:
+        Up to `limit` events, ascending by `seq`.
+    """
+    check_limit(limit)
+    one_of_cursors(after_seq, before_seq)
+    seq = col(ConversationEvent.seq)
+    query = select(ConversationEvent).where(
+        ConversationEvent.conversation_id == conversation_id, seq.is_not(None)
+    )
+    if before_seq is not None:
+        page = session.exec(query.where(seq < before_seq).order_by(seq.desc()).limit(limit)).all()
+        return list(reversed(page))
+    if after_seq is not None:
+        query = query.where(seq > after_seq)
+    return list(session.exec(query.order_by(seq).limit(limit)).all())
+
+
+def list_events_by_arrival(
+    session: Session,
+    *,
+    conversation_id: str,
+    after_id: int | None = None,
+    before_id: int | None = None,
+    limit: int = 100,
+) -> list[ConversationEvent]:
+    """Every event of a conversation (room, webhook and app), in the order they were stored.
+
+    Paged like `list_events`, with the row `id` as the cursor.
+
+    Args:
+        session: The caller's session.
+        conversation_id: The conversation.
+        after_id: Only events stored after this one.
+        before_id: Only the `limit` events stored just before this one.
+        limit: Page size (1..1000).
+
+    Returns:
+        Up to `limit` events, ascending by `id`.
+    """
+    check_limit(limit)
+    one_of_cursors(after_id, before_id)
+    row_id = col(ConversationEvent.id)
+    query = select(ConversationEvent).where(ConversationEvent.conversation_id == conversation_id)
+    if before_id is not None:
+        page = session.exec(
+            query.where(row_id < before_id).order_by(row_id.desc()).limit(limit)
+        ).all()
+        return list(reversed(page))
+    if after_id is not None:
+        query = query.where(row_id > after_id)
+    return list(session.exec(query.order_by(row_id).limit(limit)).all())
+
+
+def count_events(session: Session, *, conversation_id: str) -> int:
+    """How many events are stored for a conversation."""
+    query = (
+        select(func.count())
+        .select_from(ConversationEvent)
+        .where(ConversationEvent.conversation_id == conversation_id)
+    )
+    return session.exec(query).one()

@@ -1,0 +1,123 @@
+"""Conversations: search by name, filter by status, numbered pages, and recording the end."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+
+from cvi_app.store import (
+    ConversationCreate,
+    create_conversation,
+    get_conversation,
+    search_conversations,
+    session_scope,
+    update_conversation_status,
+)
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _create(engine: Engine, cid: str, name: str, minutes: int, **fields: object) -> None:
+    data = ConversationCreate.model_validate(
+        {"conversation_id": cid, "mode": "sandbox", "name": name, **fields}
+    )
+    with session_scope(engine) as session:
+        create_conversation(session, data=data, created_at=T0 + timedelta(minutes=minutes))
+
+
+@pytest.fixture
+def catalogue(engine: Engine) -> Engine:
+    _create(engine, "c1", "Sales demo", 1)
+    _create(engine, "c2", "Support call", 2, owner_session="tab-a")
+    _create(engine, "c3", "sales follow-up", 3, owner_session="tab-a")
+    _create(engine, "c4", "100% discount", 4)
+    _create(engine, "c5", "Onboarding", 5)
+    with session_scope(engine) as session:
+        update_conversation_status(session, conversation_id="c2", status="ended")
+    return engine
+
+
+def test_search_by_name_is_case_insensitive_and_newest_first(catalogue: Engine) -> None:
+    with session_scope(catalogue) as session:
+        page = search_conversations(session, query="SALES")
+    assert [c.conversation_id for c in page.items] == ["c3", "c1"]
+    assert page.total == 2
+
+
+def test_search_text_is_literal_not_a_pattern(catalogue: Engine) -> None:
+    with session_scope(catalogue) as session:
+        assert [c.name for c in search_conversations(session, query="100%").items] == [
+            "100% discount"
+        ]
+        assert search_conversations(session, query="_").total == 0
+
+
+def test_search_finds_a_conversation_by_its_id(catalogue: Engine) -> None:
+    with session_scope(catalogue) as session:
+        assert [c.conversation_id for c in search_conversations(session, query="c4").items] == [
+            "c4"
+        ]
+
+
+def test_filter_by_status_and_owner(catalogue: Engine) -> None:
+    with session_scope(catalogue) as session:
+        ended = search_conversations(session, status="ended")
+        active_mine = search_conversations(session, status="active", owner_session="tab-a")
+    assert [c.conversation_id for c in ended.items] == ["c2"]
+    assert [c.conversation_id for c in active_mine.items] == ["c3"]
+
+
+def test_pages_cover_every_conversation_once(catalogue: Engine) -> None:
+    with session_scope(catalogue) as session:
+        pages = [search_conversations(session, page=n, limit=2) for n in (1, 2, 3)]
+    assert [[c.conversation_id for c in p.items] for p in pages] == [
+        ["c5", "c4"],
+        ["c3", "c2"],
+        ["c1"],
+    ]
+    assert {p.total for p in pages} == {5}
+
+
+def test_a_conversation_id_can_be_created_only_once(engine: Engine) -> None:
+    _create(engine, "c-dup", "one", 0)
+    with pytest.raises(IntegrityError):
+        _create(engine, "c-dup", "two", 0)
+
+
+def test_end_keeps_the_first_reason_and_time(engine: Engine) -> None:
+    _create(engine, "c-end", "ending", 0)
+    first_end = T0 + timedelta(hours=1)
+    with session_scope(engine) as session:
+        assert update_conversation_status(
+            session, conversation_id="c-end", status="ended", at=first_end
+        )
+    with session_scope(engine) as session:
+        update_conversation_status(
+            session,
+            conversation_id="c-end",
+            status="ended",
+            shutdown_reason="participant_left_timeout reached",
+            at=first_end + timedelta(minutes=5),
+        )
+        update_conversation_status(
+            session, conversation_id="c-end", status="ended", shutdown_reason="something else"
+        )
+    with session_scope(engine) as session:
+        stored = get_conversation(session, conversation_id="c-end")
+    assert stored is not None
+    assert stored.status == "ended"
+    assert stored.ended_at == first_end
+    assert stored.shutdown_reason == "participant_left_timeout reached"
+
+
+def test_updating_an_unknown_conversation_reports_false(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        assert not update_conversation_status(session, conversation_id="nope", status="ended")
+
+
+def test_bad_mode_is_refused_before_it_reaches_the_database() -> None:
+    with pytest.raises(ValueError, match="mode"):
+        ConversationCreate.model_validate({"conversation_id": "c", "mode": "other"})

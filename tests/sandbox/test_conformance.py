@@ -1,0 +1,390 @@
+"""Conformance table: for each interaction, the exact sequence of events the sandbox emits.
+
+Each row is checked over a real WebSocket client against the real sandbox app (REST, rooms and
+simulated replica under uvicorn on a free port). The same table, rendered, is
+`cvi_app/sandbox/CONFORMANCE.md`; a test fails when the two differ. To rewrite the file after
+changing the table: `.venv/bin/python -m tests.sandbox.test_conformance`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cvi_app.protocol import (
+    append_context,
+    echo_text,
+    interrupt,
+    overwrite_context,
+    parse_event,
+    respond,
+    sensitivity,
+    split_echo_audio,
+    tool_result,
+)
+from cvi_app.sandbox.catalog import PERCEPTION_PERSONA_ID, SUPPORT_PERSONA_ID
+from tests.sandbox.helpers import LiveSandbox, RoomClient, room_client, start_live_sandbox
+
+DOC = Path(__file__).resolve().parents[2] / "cvi_app/sandbox/CONFORMANCE.md"
+WORDS_PER_SECOND = 100.0  # fast, yet the long story lasts long enough to be interrupted
+
+STARTED = "conversation.replica.started_speaking"
+STOPPED = "conversation.replica.stopped_speaking"
+USER_UTTERANCE = "conversation.utterance [user]"
+REPLICA_UTTERANCE = "conversation.utterance [replica]"
+STREAMING = "conversation.utterance.streaming [replica]"
+STREAMING_RUN = f"{STREAMING} +"
+REPLY = (STARTED, REPLICA_UTTERANCE, STREAMING_RUN, STOPPED)
+CUT_SHORT = (
+    USER_UTTERANCE,
+    STARTED,
+    REPLICA_UTTERANCE,
+    STREAMING_RUN,
+    f"{STOPPED} (interrupted)",
+    f"{STREAMING} (final, interrupted)",
+    "conversation.replica_interrupted",
+)
+
+
+def label(event: dict[str, Any]) -> str:
+    """How an event appears in the table: its type, the role of utterances, interruptions."""
+    name: str = event["event_type"]
+    props = event.get("properties") or {}
+    if name.startswith("conversation.utterance"):
+        name += f" [{props['role']}]"
+    if name.startswith("conversation.utterance.streaming") and props.get("is_interrupted"):
+        name += " (final, interrupted)"
+    if name.endswith("stopped_speaking") and props.get("interrupted"):
+        name += " (interrupted)"
+    return name
+
+
+def collapse(labels: list[str]) -> list[str]:
+    """Runs of plain streaming updates become one `... +` (one or more)."""
+    out: list[str] = []
+    for name in labels:
+        name = STREAMING_RUN if name == STREAMING else name
+        if not (out and out[-1] == name == STREAMING_RUN):
+            out.append(name)
+    return out
+
+
+class Recorder:
+    """Reads the room as one participant and keeps every event the replica sent."""
+
+    def __init__(self, client: RoomClient) -> None:
+        self.client = client
+        self.events: list[dict[str, Any]] = []
+
+    async def until(self, wanted: str, *, count: int = 1) -> dict[str, Any]:
+        """Read events up to the `count`-th (from now) whose label is `wanted`."""
+        seen = 0
+        while True:
+            event = await self.client.next_event()
+            self.events.append(event)
+            if label(event) == wanted:
+                seen += 1
+                if seen == count:
+                    return event
+
+
+@dataclass
+class Context:
+    live: LiveSandbox
+    conversation_id: str
+    client: RoomClient
+    record: Recorder
+    checks: list[str] = field(default_factory=list)
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.client.send(message)
+
+
+Act = Callable[[Context], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Row:
+    interaction: str
+    sent: str
+    expected: tuple[str, ...]
+    act: Act | None = None
+    persona_id: str | None = None
+    note: str = ""
+
+
+async def _respond(ctx: Context, text: str) -> None:
+    await ctx.send(respond(ctx.conversation_id, text).to_message())
+
+
+async def act_respond(ctx: Context) -> None:
+    await _respond(ctx, "Hello, how are you?")
+
+
+async def act_user_speech(ctx: Context) -> None:
+    await ctx.client.say("Hello, how are you?", ctx.conversation_id)
+
+
+async def act_echo_text(ctx: Context) -> None:
+    await ctx.send(echo_text(ctx.conversation_id, "Exactly these words.").to_message())
+
+
+async def act_echo_audio(ctx: Context) -> None:
+    pcm = b"\x00\x00" * 24000  # one second at 24 kHz, more than one app-message
+    for chunk in split_echo_audio(ctx.conversation_id, pcm, sample_rate=24000):
+        await ctx.send(chunk.to_message())
+    ctx.checks.append("[audio 1.0s]")
+
+
+async def act_interrupt(ctx: Context) -> None:
+    await _respond(ctx, "Tell me a long story")
+    await ctx.record.until(STREAMING)
+    await ctx.send(interrupt(ctx.conversation_id).to_message())
+
+
+async def act_respond_during_turn(ctx: Context) -> None:
+    await _respond(ctx, "Tell me a long story")
+    await ctx.record.until(STREAMING)
+    await _respond(ctx, "Hello again")
+
+
+async def act_interrupt_idle(ctx: Context) -> None:
+    await ctx.send(interrupt(ctx.conversation_id).to_message())
+    await ctx.send(echo_text(ctx.conversation_id, "Marker.").to_message())
+
+
+async def act_overwrite(ctx: Context) -> None:
+    await ctx.send(overwrite_context(ctx.conversation_id, "The user is Sam.").to_message())
+    await _respond(ctx, "What do you know?")
+    ctx.checks.append("Sam")
+
+
+async def act_append(ctx: Context) -> None:
+    await ctx.send(append_context(ctx.conversation_id, "Sam likes green tea.").to_message())
+    await _respond(ctx, "What do you know?")
+    ctx.checks.append("green tea")
+
+
+async def act_sensitivity(ctx: Context) -> None:
+    for message in sensitivity(ctx.conversation_id, pause="high", interrupt="low"):
+        await ctx.send(message.to_message())
+    await ctx.send(echo_text(ctx.conversation_id, "Marker.").to_message())
+
+
+async def act_invalid(ctx: Context) -> None:
+    await ctx.send({"message_type": "conversation", "event_type": "conversation.dance"})
+    await ctx.send(echo_text(ctx.conversation_id, "Marker.").to_message())
+
+
+async def act_tool_call(ctx: Context) -> None:
+    await _respond(ctx, "What's the weather in Paris?")
+    call = await ctx.record.until("conversation.tool_call")
+    call_id = call["properties"]["tool_call_id"]
+    result = tool_result(ctx.conversation_id, call_id, {"temp_c": 18})
+    await ctx.send(result.to_message())
+    ctx.checks.append("temp_c: 18")
+
+
+async def act_end(ctx: Context) -> None:
+    response = await ctx.live.client.post(f"/v2/conversations/{ctx.conversation_id}/end")
+    assert response.status_code == 200
+
+
+MARKER = 'then `conversation.echo` "Marker." (its turn shows nothing came before it)'
+
+TABLE: list[Row] = [
+    Row("Greeting on join", "a participant joins the room", REPLY),
+    Row("Respond", "`conversation.respond`", (USER_UTTERANCE, *REPLY), act_respond),
+    Row(
+        "User speech (sandbox call view)",
+        "`sandbox.user_speech` app-message",
+        (
+            "conversation.user.started_speaking",
+            "conversation.user.stopped_speaking",
+            USER_UTTERANCE,
+            *REPLY,
+        ),
+        act_user_speech,
+    ),
+    Row("Echo (text)", "`conversation.echo` modality text", REPLY, act_echo_text),
+    Row(
+        "Echo (audio)",
+        "`conversation.echo` modality audio, several chunks, `done` on the last",
+        REPLY,
+        act_echo_audio,
+        note='Spoken once all chunks arrived; the utterance reads "[audio 1.0s]".',
+    ),
+    Row(
+        "Interrupt during a turn",
+        "`conversation.respond`, then `conversation.interrupt` while speaking",
+        CUT_SHORT,
+        act_interrupt,
+    ),
+    Row(
+        "Respond during a turn",
+        "`conversation.respond`, then another `conversation.respond` while speaking",
+        (*CUT_SHORT, USER_UTTERANCE, *REPLY),
+        act_respond_during_turn,
+        note="One turn at a time: the new turn interrupts the one in progress.",
+    ),
+    Row(
+        "Interrupt with nothing in progress",
+        f"`conversation.interrupt`, {MARKER}",
+        REPLY,
+        act_interrupt_idle,
+    ),
+    Row(
+        "Overwrite context, then respond",
+        '`conversation.overwrite_llm_context`, then `conversation.respond` "What do you know?"',
+        (USER_UTTERANCE, *REPLY),
+        act_overwrite,
+        note="The context change emits nothing; the answer reads back the new context.",
+    ),
+    Row(
+        "Append context, then respond",
+        '`conversation.append_llm_context`, then `conversation.respond` "What do you know?"',
+        (USER_UTTERANCE, *REPLY),
+        act_append,
+        note="The answer holds both the persona's context and the appended text.",
+    ),
+    Row(
+        "Sensitivity",
+        f"`conversation.sensitivity` (pause, then interrupt), {MARKER}",
+        REPLY,
+        act_sensitivity,
+        note="Emits nothing; the levels are recorded on the replica.",
+    ),
+    Row(
+        "Invalid interaction",
+        f"an unknown `event_type`, {MARKER}",
+        REPLY,
+        act_invalid,
+        note="Logged and ignored; the replica carries on.",
+    ),
+    Row(
+        "Tool call and tool result",
+        '`conversation.respond` "What\'s the weather in Paris?", then `conversation.tool_result`',
+        (USER_UTTERANCE, "conversation.tool_call", *REPLY),
+        act_tool_call,
+        persona_id=SUPPORT_PERSONA_ID,
+        note='Support Agent persona; `arguments` is the JSON string `{"city": "Paris"}`.',
+    ),
+    Row(
+        "End",
+        "`POST /v2/conversations/{id}/end`",
+        ("system.shutdown",),
+        act_end,
+        note="`shutdown_reason` `end_conversation_endpoint_hit`; then a `room-closed` frame.",
+    ),
+    Row(
+        "End (perception persona)",
+        "`POST /v2/conversations/{id}/end`",
+        ("conversation.perception_analysis", "system.shutdown"),
+        act_end,
+        persona_id=PERCEPTION_PERSONA_ID,
+        note="Vision Guide persona (perception on).",
+    ),
+]
+
+
+def render() -> str:
+    """The table as CONFORMANCE.md."""
+    lines = [
+        "# Sandbox conformance: the events the simulated replica sends",
+        "",
+        "For each interaction, the exact sequence of events (`event_type`) the sandbox emits as",
+        "app-messages to everyone in the room. Generated from, and checked by,",
+        "`tests/sandbox/test_conformance.py` over a real WebSocket client against the real",
+        "sandbox server. Notation: `[role]` is `properties.role`; `+` means one or more",
+        "(one streaming update per few words); `(interrupted)` marks `interrupted: true`;",
+        "`(final, interrupted)` marks the last streaming update of a turn cut short",
+        "(`final: true`, `is_interrupted: true`).",
+        "",
+        "Every event carries `conversation_id`, a `seq` that grows by one per event of the",
+        "conversation, and a Unix `timestamp`; the events of a turn share its `turn_idx` (the",
+        "greeting is turn 0; each respond, user speech or echo starts the next) and its",
+        "`inference_id` (an echo keeps the `inference_id` it was sent with). The replica's",
+        "`conversation.utterance` holds the full intended reply and is sent when it starts",
+        "speaking; streaming updates carry the cumulative speech with `content_index` 0, 1, 2…",
+        "and `final: true` on the last. `system.replica_joined` is sent when the replica joins",
+        "the room (before anyone else is there) and as a webhook. With `--twins`, every",
+        "replica-side event is followed by its newer twin (`conversation.started_speaking` /",
+        "`conversation.stopped_speaking` with role `pal`, utterances with role `pal`,",
+        "`system.pal_joined`).",
+        "",
+        "| Interaction | What is sent | Events emitted, in order | Notes |",
+        "|---|---|---|---|",
+    ]
+    for row in TABLE:
+        events = "<br>".join(f"`{name}`" for name in row.expected)
+        lines.append(f"| {row.interaction} | {row.sent} | {events} | {row.note} |")
+    lines += [
+        "",
+        "When the conversation ends the room sends `room-closed` and closes every connection;",
+        "webhooks follow: `system.shutdown` (`shutdown_reason`), `application.transcription_ready`",
+        "(the transcript: `system`, `user`, `assistant` and `tool` entries) and, with perception",
+        "on, `application.perception_analysis`. Timers end a conversation with Tavus's reasons:",
+        "`max_call_duration reached`, `participant_absent_timeout reached`,",
+        "`participant_left_timeout reached`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+@pytest.fixture
+async def live() -> AsyncIterator[LiveSandbox]:
+    async with start_live_sandbox(words_per_second=WORDS_PER_SECOND) as sandbox:
+        yield sandbox
+
+
+@pytest.mark.parametrize("row", TABLE, ids=[row.interaction for row in TABLE])
+async def test_interaction_emits_exactly_the_events_in_the_table(
+    live: LiveSandbox, row: Row
+) -> None:
+    body: dict[str, Any] = {"custom_greeting": "Hi, I'm your sandbox replica."}
+    if row.persona_id:
+        body["persona_id"] = row.persona_id
+    cid = (await live.create(**body))["conversation_id"]
+    async with room_client(live.root_url, cid) as client:
+        recorder = Recorder(client)
+        if row.act is not None:
+            await recorder.until(STOPPED)  # the greeting, checked by its own row
+            recorder.events.clear()
+            ctx = Context(live, cid, client, recorder)
+            await row.act(ctx)
+        else:
+            ctx = Context(live, cid, client, recorder)
+        final = row.expected[-1]
+        count = row.expected.count(final) - sum(label(e) == final for e in recorder.events)
+        if count > 0:
+            await recorder.until(final, count=count)
+        events = recorder.events
+        assert collapse([label(event) for event in events]) == list(row.expected)
+        for event in events:
+            parsed = parse_event(event)
+            assert parsed.conversation_id == cid
+        seqs = [event["seq"] for event in events]
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+        spoken = " ".join(
+            e["properties"]["speech"] for e in events if label(e) == REPLICA_UTTERANCE
+        )
+        for expected_text in ctx.checks:
+            assert expected_text in spoken
+        if final == "system.shutdown":
+            reason = events[-1]["properties"]["shutdown_reason"]
+            assert reason == "end_conversation_endpoint_hit"
+            assert (await client.recv_type("room-closed"))["reason"] == reason
+
+
+def test_conformance_md_is_the_rendered_table() -> None:
+    assert DOC.read_text(encoding="utf-8") == render(), (
+        "CONFORMANCE.md is out of date: run .venv/bin/python -m tests.sandbox.test_conformance"
+    )
+
+
+if __name__ == "__main__":
+    DOC.write_text(render(), encoding="utf-8")

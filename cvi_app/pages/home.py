@@ -1,13 +1,82 @@
-"""Home: what the app is, and (soon) where conversations are started."""
+"""Home: start a conversation, and find this browser's live ones."""
 
 import reflex as rx
 
+from cvi_app import styles
 from cvi_app.components.layout import page_layout
+from cvi_app.state.home_state import HomeState
+
+
+def _choice(label: str, items, value, on_change) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="2", weight="medium"),
+        rx.select.root(
+            rx.select.trigger(placeholder="Default", aria_label=label),
+            rx.select.content(
+                rx.foreach(items, lambda item: rx.select.item(item["name"], value=item["id"]))
+            ),
+            value=value,
+            on_change=on_change,
+        ),
+        spacing="1",
+    )
+
+
+def _start_form() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            _choice("Persona", HomeState.personas, HomeState.persona_id, HomeState.set_persona_id),
+            _choice("Replica", HomeState.replicas, HomeState.replica_id, HomeState.set_replica_id),
+            spacing="4",
+            wrap="wrap",
+        ),
+        rx.input(
+            value=HomeState.name,
+            on_change=HomeState.set_name,
+            placeholder="Conversation name",
+            aria_label="Conversation name",
+            width="100%",
+        ),
+        rx.text_area(
+            value=HomeState.context,
+            on_change=HomeState.set_context,
+            placeholder="Conversational context (optional)",
+            aria_label="Context",
+            width="100%",
+        ),
+        rx.input(
+            value=HomeState.greeting,
+            on_change=HomeState.set_greeting,
+            placeholder="Custom greeting (optional)",
+            aria_label="Greeting",
+            width="100%",
+        ),
+        rx.cond(
+            HomeState.catalog_error != "",
+            rx.callout(HomeState.catalog_error, color_scheme="red", role="alert"),
+        ),
+        rx.button(
+            "Start conversation", on_click=HomeState.start, loading=HomeState.starting, size="3"
+        ),
+        style=styles.card_style,
+        width="100%",
+        spacing="3",
+    )
+
+
+def _live_list() -> rx.Component:
+    return rx.cond(
+        HomeState.live.length() > 0,
+        rx.vstack(
+            rx.heading("Your live conversations", size="4"),
+            rx.foreach(HomeState.live, lambda cid: rx.link(cid, href="/room/" + cid)),
+        ),
+    )
 
 
 @page_layout
 def home() -> rx.Component:
-    """The landing page."""
+    """The landing page: start a conversation."""
     return rx.vstack(
         rx.heading("Live conversations with a Tavus Replica", size="8", as_="h1"),
         rx.text(
@@ -15,5 +84,8 @@ def home() -> rx.Component:
             "time: respond, echo, interrupt, change its context, answer its tool calls.",
             color_scheme="gray",
         ),
+        _start_form(),
+        _live_list(),
         spacing="4",
+        width="100%",
     )

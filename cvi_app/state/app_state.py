@@ -1,4 +1,6 @@
-"""What every page shares: the mode the backend runs in."""
+"""What every page shares: the mode the backend runs in, and who this browser is."""
+
+import secrets
 
 import reflex as rx
 
@@ -6,11 +8,23 @@ from cvi_app.config import get_settings
 
 
 class AppState(rx.State):
-    """Backend facts every page shows (never secrets)."""
+    """Backend facts every page shows (never secrets), and the browser's owner token.
+
+    The owner token is a random cookie: every tab of one browser shares it, another browser
+    never has it. The server checks it on every action on a conversation.
+    """
 
     mode: str = ""
+    owner: str = rx.Cookie("", name="cvi_owner", same_site="strict", max_age=30 * 24 * 3600)
 
     @rx.event
     def load_mode(self) -> None:
-        """Read the mode (sandbox or tavus) from the backend's settings."""
+        """Read the mode (sandbox or tavus) and make sure this browser has an owner token."""
         self.mode = get_settings().mode
+        self.ensure_owner()
+
+    def ensure_owner(self) -> str:
+        """Return the browser's owner token, made on first use."""
+        if not self.owner:
+            self.owner = secrets.token_urlsafe(24)
+        return self.owner

@@ -1,0 +1,162 @@
+"""Room controls: plain functions taking values and handlers, so they depend on no state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+SENSITIVITY_LEVELS = ["superlow", "verylow", "low", "medium", "high", "auto"]
+
+
+def message_controls(
+    *,
+    message: rx.Var[str],
+    on_change: Any,
+    on_respond: Any,
+    on_echo: Any,
+    on_interrupt: Any,
+    on_end: Any,
+    enabled: rx.Var[bool],
+) -> rx.Component:
+    """The message box with Respond, Echo, Interrupt and End conversation."""
+    return rx.vstack(
+        rx.text_area(
+            value=message,
+            on_change=on_change,
+            placeholder="Type what the user says (Respond) or what the replica says (Echo)",
+            aria_label="Message",
+            width="100%",
+            rows="3",
+        ),
+        rx.hstack(
+            rx.button("Respond", on_click=on_respond, disabled=~enabled),
+            rx.button("Echo", on_click=on_echo, variant="soft", disabled=~enabled),
+            rx.button("Interrupt", on_click=on_interrupt, variant="outline", disabled=~enabled),
+            rx.spacer(),
+            rx.button("End conversation", on_click=on_end, color_scheme="red", disabled=~enabled),
+            width="100%",
+            wrap="wrap",
+        ),
+        width="100%",
+    )
+
+
+def context_controls(
+    *,
+    context: rx.Var[str],
+    on_change: Any,
+    on_overwrite: Any,
+    on_append: Any,
+    enabled: rx.Var[bool],
+) -> rx.Component:
+    """The context box with Overwrite context and Append context."""
+    return rx.vstack(
+        rx.text_area(
+            value=context,
+            on_change=on_change,
+            placeholder="Conversational context",
+            aria_label="Context",
+            width="100%",
+            rows="2",
+        ),
+        rx.hstack(
+            rx.button(
+                "Overwrite context", on_click=on_overwrite, variant="soft", disabled=~enabled
+            ),
+            rx.button("Append context", on_click=on_append, variant="soft", disabled=~enabled),
+        ),
+        width="100%",
+    )
+
+
+def sensitivity_controls(
+    *,
+    pause: rx.Var[str],
+    interrupt: rx.Var[str],
+    on_pause: Any,
+    on_interrupt: Any,
+) -> rx.Component:
+    """Selects for the two turn-taking sensitivities (one message each)."""
+    return rx.hstack(
+        rx.vstack(
+            rx.text("Pause sensitivity", size="1"),
+            rx.select(
+                SENSITIVITY_LEVELS, value=pause, on_change=on_pause, aria_label="Pause sensitivity"
+            ),
+        ),
+        rx.vstack(
+            rx.text("Interrupt sensitivity", size="1"),
+            rx.select(
+                SENSITIVITY_LEVELS,
+                value=interrupt,
+                on_change=on_interrupt,
+                aria_label="Interrupt sensitivity",
+            ),
+        ),
+        spacing="4",
+    )
+
+
+def audio_upload(*, upload_id: str, on_upload: Any, enabled: rx.Var[bool]) -> rx.Component:
+    """Pick a WAV file and echo it as the replica's speech."""
+    return rx.hstack(
+        rx.upload(
+            rx.button("Choose WAV", variant="outline", size="1"),
+            id=upload_id,
+            accept={"audio/wav": [".wav"], "audio/x-wav": [".wav"]},
+            max_files=1,
+            border="none",
+            padding="0",
+        ),
+        rx.text(rx.selected_files(upload_id), size="1"),
+        rx.button(
+            "Echo audio",
+            size="1",
+            disabled=~enabled,
+            on_click=on_upload(rx.upload_files(upload_id=upload_id)),
+        ),
+        align="center",
+    )
+
+
+def speaking_indicator(label: str, speaking: rx.Var[bool]) -> rx.Component:
+    """A badge that says whether someone is speaking."""
+    return rx.badge(
+        label + ": ",
+        rx.cond(speaking, "speaking", "silent"),
+        color_scheme=rx.cond(speaking, "green", "gray"),
+        data_speaking=rx.cond(speaking, "true", "false"),
+        aria_label=label + " speaking state",
+        aria_live="polite",
+    )
+
+
+def tool_calls_table(rows: rx.Var[list[dict[str, str]]]) -> rx.Component:
+    """Tool calls with their arguments, results and timings."""
+    return rx.table.root(
+        rx.table.header(
+            rx.table.row(
+                rx.table.column_header_cell("Tool"),
+                rx.table.column_header_cell("Arguments"),
+                rx.table.column_header_cell("Status"),
+                rx.table.column_header_cell("Result"),
+                rx.table.column_header_cell("Time"),
+            )
+        ),
+        rx.table.body(
+            rx.foreach(
+                rows,
+                lambda row: rx.table.row(
+                    rx.table.cell(rx.code(row["name"])),
+                    rx.table.cell(rx.code(row["arguments"])),
+                    rx.table.cell(row["status"]),
+                    rx.table.cell(row["output"]),
+                    rx.table.cell(row["latency"]),
+                ),
+            )
+        ),
+        aria_label="Tool calls",
+        size="1",
+        width="100%",
+    )

@@ -1,0 +1,109 @@
+// A browser-side store for a live list (transcript lines or event rows).
+//
+// Reflex resends a whole list var on every change, so the server keeps only the last few
+// updates in state (`window`) and this component keeps the full list in the browser. Each
+// update carries a global counter `u`; items are upserted by `id` (fields merged), so an
+// update applied twice changes nothing. If updates were missed (a gap in `u`), the component
+// calls `onGap` and the server answers with a fresh `reset`.
+import React, { useEffect, useRef, useState } from "react";
+
+function applyUpdates(list, index, updates) {
+  const next = list.slice();
+  for (const update of updates) {
+    const at = index.get(update.id);
+    if (at === undefined) {
+      index.set(update.id, next.length);
+      next.push(update);
+    } else {
+      next[at] = { ...next[at], ...update };
+    }
+  }
+  return next;
+}
+
+function TranscriptLine({ item }) {
+  const who = item.role === "user" ? "You" : "Replica";
+  const text = item.streamed != null && item.partial ? item.streamed : item.text || item.streamed || "";
+  return (
+    <div
+      role="listitem"
+      className="cvi-line"
+      data-role={item.role}
+      data-interrupted={item.interrupted ? "true" : "false"}
+      data-partial={item.partial ? "true" : "false"}
+      style={{ padding: "0.35rem 0", borderBottom: "1px solid var(--gray-4)" }}
+    >
+      <strong style={{ color: item.role === "user" ? "var(--blue-11)" : "var(--accent-11)" }}>
+        {who}
+        {item.echo ? " (echo)" : ""}:
+      </strong>{" "}
+      <span className="cvi-line-text">{text}</span>
+      {item.partial ? <span aria-hidden="true"> …</span> : null}
+      {item.interrupted ? (
+        <span className="cvi-interrupted" style={{ marginLeft: "0.5rem", color: "var(--red-11)", fontSize: "0.8em" }}>
+          [interrupted]
+        </span>
+      ) : null}
+    </div>
+  );
+}
+
+function EventRow({ item }) {
+  return (
+    <details
+      role="listitem"
+      className="cvi-event"
+      data-type={item.type}
+      style={{ padding: "0.2rem 0", borderBottom: "1px solid var(--gray-4)", fontSize: "0.85em" }}
+    >
+      <summary style={{ cursor: "pointer" }}>
+        <code>{item.seq != null ? `#${item.seq} ` : ""}{item.type}</code>
+        {item.summary ? <span style={{ color: "var(--gray-11)" }}> {item.summary}</span> : null}
+      </summary>
+      <pre style={{ whiteSpace: "pre-wrap", wordBreak: "break-all", margin: "0.25rem 0" }}>{item.raw}</pre>
+    </details>
+  );
+}
+
+export function LiveFeed({ feed, kind, filter, emptyText, onGap, ...rest }) {
+  const [items, setItems] = useState([]);
+  const state = useRef({ resetId: null, last: 0, index: new Map() });
+  const bottom = useRef(null);
+
+  useEffect(() => {
+    if (!feed) return;
+    const s = state.current;
+    const updates = feed.window || [];
+    if (feed.reset_id !== s.resetId) {
+      s.resetId = feed.reset_id;
+      s.index = new Map();
+      const base = applyUpdates([], s.index, feed.items || []);
+      const fresh = updates.filter((u) => u.u > (feed.base_u || 0));
+      s.last = fresh.length ? fresh[fresh.length - 1].u : feed.base_u || 0;
+      setItems(applyUpdates(base, s.index, fresh));
+      return;
+    }
+    const fresh = updates.filter((u) => u.u > s.last);
+    if (!fresh.length) return;
+    if (fresh[0].u !== s.last + 1 && onGap) {
+      onGap(s.last);
+    }
+    s.last = fresh[fresh.length - 1].u;
+    setItems((list) => applyUpdates(list, s.index, fresh));
+  }, [feed]);
+
+  useEffect(() => {
+    if (bottom.current) bottom.current.scrollIntoView({ block: "nearest" });
+  }, [items]);
+
+  const shown = filter ? items.filter((item) => (item.type || "").includes(filter)) : items;
+  return (
+    <div role="list" data-count={shown.length} {...rest}>
+      {shown.length === 0 ? <p style={{ color: "var(--gray-10)" }}>{emptyText}</p> : null}
+      {shown.map((item) =>
+        kind === "events" ? <EventRow key={item.id} item={item} /> : <TranscriptLine key={item.id} item={item} />
+      )}
+      <div ref={bottom} />
+    </div>
+  );
+}

@@ -1,0 +1,30 @@
+"""`live_feed`: a list kept in the browser, fed by a small window of updates from state.
+
+Per-event websocket traffic stays constant however long the conversation gets: the state var
+holds only the last few updates, and the component upserts them into its own list.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+_LIBRARY = rx.asset("live_feed.jsx", shared=True)
+
+
+class LiveFeed(rx.Component):
+    """A transcript or event log whose full contents live in the browser."""
+
+    library = _LIBRARY.importable_path
+    tag = "LiveFeed"
+
+    feed: rx.Var[dict[str, Any]]
+    kind: rx.Var[str]
+    filter: rx.Var[str]
+    empty_text: rx.Var[str]
+
+    on_gap: rx.EventHandler[lambda last: [last]]
+
+
+live_feed = LiveFeed.create

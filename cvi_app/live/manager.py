@@ -1,0 +1,230 @@
+"""`SessionManager`: starts conversations, keeps their live sessions, and checks who may use them.
+
+One per backend process (`get_manager()`). Every tab action on a conversation goes through
+`session_for(conversation_id, owner=...)`, which refuses a tab that did not create it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+
+from pydantic import BaseModel, Field
+
+from cvi_app.config import Settings, get_settings
+from cvi_app.live.bus import EventBus
+from cvi_app.live.demo_tools import register_demo_tools
+from cvi_app.live.recorder import StoreRecorder
+from cvi_app.live.session import ConversationSession, SessionError
+from cvi_app.live.tools import ToolRegistry
+from cvi_app.live.updates import LiveUpdate
+from cvi_app.store.conversations import create_conversation, get_conversation
+from cvi_app.store.db import get_engine, run_in_transaction
+from cvi_app.store.models import ConversationCreate
+from cvi_app.store.writer import EventWriter
+from cvi_app.tavus import TavusClient, TavusError
+from cvi_app.tavus.models import Conversation, Persona, Replica
+from cvi_app.transport import TransportParams, create_transport
+
+logger = logging.getLogger(__name__)
+
+SANDBOX_CLIENT_KEY = "sandbox-local-key"
+
+
+class NotAllowedError(SessionError):
+    """The tab asking does not control this conversation."""
+
+
+class StartOptions(BaseModel):
+    """What a person chooses when starting a conversation (all optional)."""
+
+    persona_id: str | None = None
+    replica_id: str | None = None
+    name: str = Field(default="", max_length=200)
+    context: str = Field(default="", max_length=20_000)
+    greeting: str = Field(default="", max_length=2_000)
+    max_call_duration: int = Field(default=3600, ge=10, le=24 * 3600)
+    participant_left_timeout: int = Field(default=60, ge=0, le=3600)
+    participant_absent_timeout: int = Field(default=300, ge=10, le=3600)
+    require_auth: bool = True
+
+
+class SessionManager:
+    """Owns every live `ConversationSession` of this process."""
+
+    def __init__(self, settings: Settings, *, tools: ToolRegistry | None = None) -> None:
+        self.settings = settings
+        self.bus: EventBus[LiveUpdate] = EventBus()
+        self.tools = tools or register_demo_tools(ToolRegistry())
+        self._sessions: dict[str, ConversationSession] = {}
+        self._owners: dict[str, str] = {}
+        self._join_urls: dict[str, str] = {}
+        self._writer: EventWriter | None = None
+        self._lock = asyncio.Lock()
+
+    # ---- the REST side --------------------------------------------------------------
+
+    def client(self) -> TavusClient:
+        """A Tavus client for the current mode (the sandbox in sandbox mode)."""
+        s = self.settings
+        if s.mode == "tavus" and s.tavus_api_key is not None:
+            key = s.tavus_api_key.get_secret_value()
+        else:
+            key = s.sandbox_api_key.get_secret_value() if s.sandbox_api_key else SANDBOX_CLIENT_KEY
+        return TavusClient(api_key=key, base_url=s.api_base)
+
+    async def catalog(self) -> tuple[list[Persona], list[Replica]]:
+        """The personas and replicas a conversation can be started with."""
+        async with self.client() as client:
+            personas = await client.list_personas(limit=100)
+            replicas = await client.list_replicas(limit=100)
+        return list(personas.data), list(replicas.data)
+
+    async def start_conversation(self, *, owner: str, options: StartOptions) -> Conversation:
+        """Create a conversation through the API, record it, and join its room."""
+        async with self.client() as client:
+            conversation = await client.create_conversation(
+                persona_id=options.persona_id or None,
+                replica_id=options.replica_id or None,
+                conversation_name=options.name or None,
+                conversational_context=options.context or None,
+                custom_greeting=options.greeting or None,
+                callback_url=self.settings.webhook_url(),
+                require_auth=options.require_auth,
+                properties={
+                    "max_call_duration": options.max_call_duration,
+                    "participant_left_timeout": options.participant_left_timeout,
+                    "participant_absent_timeout": options.participant_absent_timeout,
+                },
+            )
+        if not conversation.conversation_url:
+            raise TavusError("the API returned a conversation without a room URL")
+        cid = conversation.conversation_id
+        record = ConversationCreate(
+            conversation_id=cid,
+            mode=self.settings.mode,
+            name=conversation.conversation_name or options.name,
+            persona_id=conversation.persona_id or options.persona_id,
+            replica_id=conversation.replica_id or options.replica_id,
+            conversation_url=conversation.conversation_url,
+            owner_session=owner,
+            context=options.context or None,
+            greeting=options.greeting or None,
+        )
+        engine = get_engine()
+        await run_in_transaction(engine, lambda s: create_conversation(s, data=record))
+        self._owners[cid] = owner
+        self._join_urls[cid] = conversation.join_url or conversation.conversation_url
+        await self._open_session(cid, conversation.conversation_url, conversation.meeting_token)
+        return conversation
+
+    async def end_conversation(self, conversation_id: str, *, owner: str) -> None:
+        """End the call for everyone (REST end) and close the session."""
+        session = self.session_for(conversation_id, owner=owner)
+        try:
+            async with self.client() as client:
+                await client.end_conversation(conversation_id)
+        except TavusError as exc:
+            logger.warning("conversation %s: REST end failed: %s", conversation_id, exc)
+            await session.close("ended by the app (REST end failed)")
+            raise
+        await session.close("end_conversation_endpoint_hit")
+
+    # ---- sessions -------------------------------------------------------------------
+
+    async def _open_session(self, cid: str, room_url: str, token: str | None) -> None:
+        engine = get_engine()
+        if self._writer is None:
+            self._writer = EventWriter(engine)
+        transport = create_transport(
+            self.settings.mode,
+            TransportParams(room_url=room_url, meeting_token=token, user_name="cvi-studio"),
+        )
+        session = ConversationSession(
+            cid,
+            transport,
+            bus=self.bus,
+            recorder=StoreRecorder(cid, engine=engine, writer=self._writer),
+            tools=self.tools,
+            on_end=lambda reason: self._forget(cid),
+        )
+        self._sessions[cid] = session
+        try:
+            await session.start()
+        except Exception:
+            self._sessions.pop(cid, None)
+            raise
+
+    def _forget(self, cid: str) -> None:
+        self._sessions.pop(cid, None)
+
+    async def owner_of(self, conversation_id: str) -> str | None:
+        """Who controls a conversation (from memory, else the store)."""
+        owner = self._owners.get(conversation_id)
+        if owner is None:
+            engine = get_engine()
+            row = await run_in_transaction(
+                engine, lambda s: get_conversation(s, conversation_id=conversation_id)
+            )
+            owner = row.owner_session if row is not None else None
+        return owner
+
+    async def check_owner(self, conversation_id: str, *, owner: str) -> None:
+        """Raise `NotAllowedError` unless `owner` controls the conversation."""
+        known = await self.owner_of(conversation_id)
+        if not owner or known is None or not hmac.compare_digest(known, owner):
+            raise NotAllowedError("This conversation belongs to someone else.")
+
+    def session_for(self, conversation_id: str, *, owner: str) -> ConversationSession:
+        """The live session of a conversation this owner controls."""
+        known = self._owners.get(conversation_id)
+        if not owner or known is None or not hmac.compare_digest(known, owner):
+            raise NotAllowedError("This conversation belongs to someone else.")
+        session = self._sessions.get(conversation_id)
+        if session is None:
+            raise SessionError("This conversation is not live any more.")
+        return session
+
+    def join_url(self, conversation_id: str, *, owner: str) -> str | None:
+        """The URL (with meeting token) the owner's browser joins the call with."""
+        self.session_for(conversation_id, owner=owner)
+        return self._join_urls.get(conversation_id)
+
+    def live_conversations(self, *, owner: str) -> list[str]:
+        """Ids of the owner's conversations that are live in this process."""
+        return [cid for cid in self._sessions if self._owners.get(cid) == owner]
+
+    async def aclose(self) -> None:
+        """End every session and flush the store (backend shutdown)."""
+        for session in list(self._sessions.values()):
+            await session.close("backend shutting down")
+        if self._writer is not None:
+            await self._writer.aclose()
+
+
+_manager: SessionManager | None = None
+
+
+def get_manager() -> SessionManager:
+    """The process's session manager, made on first use."""
+    global _manager
+    if _manager is None:
+        _manager = SessionManager(get_settings())
+    return _manager
+
+
+def describe_error(exc: BaseException) -> str:
+    """A message for a person, from any error a start or send can raise."""
+    if isinstance(exc, SessionError | TavusError):
+        return str(exc)
+    return f"Unexpected error: {type(exc).__name__}"
+
+
+__all__: list[str] = [
+    "NotAllowedError",
+    "SessionManager",
+    "StartOptions",
+    "describe_error",
+    "get_manager",
+]

@@ -1,0 +1,107 @@
+"""`StoreRecorder`: what a ConversationSession keeps, written to the store off the event path.
+
+Events and sent interactions go through the store's batched `EventWriter`; tool calls and status
+changes are rare and written in their own small transactions, in order, by one background task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from cvi_app.live.updates import ToolCallUpdate
+from cvi_app.protocol import Event, Interaction
+from cvi_app.store.conversations import update_conversation_status
+from cvi_app.store.db import run_in_transaction
+from cvi_app.store.from_protocol import new_event_from_interaction, new_event_from_protocol
+from cvi_app.store.models import ToolCallCreate
+from cvi_app.store.tool_calls import finish_tool_call, record_tool_call
+from cvi_app.store.writer import EventWriter
+
+logger = logging.getLogger(__name__)
+
+StoreWork = Callable[[Session], object]
+
+
+class StoreRecorder:
+    """Records one conversation into the store (shares the process's `EventWriter`)."""
+
+    def __init__(self, conversation_id: str, *, engine: Engine, writer: EventWriter) -> None:
+        self.conversation_id = conversation_id
+        self._engine = engine
+        self._writer = writer
+        self._work: asyncio.Queue[StoreWork] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+
+    def record_event(self, event: Event, *, source: str) -> None:
+        """Queue an inbound event for the next batched write."""
+        self._writer.submit(
+            new_event_from_protocol(
+                event,
+                source="webhook" if source == "webhook" else "room",
+                conversation_id=self.conversation_id,
+            )
+        )
+
+    def record_interaction(self, interaction: Interaction) -> None:
+        """Queue a sent interaction for the next batched write."""
+        self._writer.submit(new_event_from_interaction(interaction))
+
+    def record_tool_call(self, update: ToolCallUpdate) -> None:
+        """Store a tool call when asked, and its result when it finishes."""
+        cid = self.conversation_id
+        if update.status in ("pending", "unhandled"):
+            call = ToolCallCreate(
+                conversation_id=cid,
+                tool_call_id=update.tool_call_id,
+                name=update.name,
+                arguments=json.dumps(update.arguments, ensure_ascii=False),
+            )
+            self._queue(lambda s: record_tool_call(s, call=call))
+        elif update.status in ("success", "error"):
+            result, status = update.output or "", update.status
+            self._queue(
+                lambda s: finish_tool_call(
+                    s,
+                    conversation_id=cid,
+                    tool_call_id=update.tool_call_id,
+                    result=result,
+                    status=status,
+                )
+            )
+
+    def record_status(self, status: str, reason: str | None) -> None:
+        """Store that the conversation ended (and why)."""
+        if status != "ended":
+            return
+        cid = self.conversation_id
+        self._queue(
+            lambda s: update_conversation_status(
+                s, conversation_id=cid, status="ended", shutdown_reason=reason
+            )
+        )
+
+    async def flush(self) -> None:
+        """Return once everything recorded so far is committed."""
+        await self._writer.flush()
+        await self._work.join()
+
+    def _queue(self, work: StoreWork) -> None:
+        self._work.put_nowait(work)
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        while not self._work.empty():
+            work = await self._work.get()
+            try:
+                await run_in_transaction(self._engine, work)
+            except Exception:
+                logger.exception("conversation %s: store write failed", self.conversation_id)
+            finally:
+                self._work.task_done()

@@ -1,0 +1,423 @@
+"""One live conversation on the backend: the room participant, inbound checks, outbound sends.
+
+Inbound, every app-message goes through one pipeline, in arrival order and without awaiting:
+
+    trust check -> parse -> order by seq / drop repeats -> drop pal/replica twins
+    -> record (batched store) -> tools -> publish to the tabs
+
+Outbound, every interaction is a typed, validated model; long echoes are split to fit Daily's
+4 KB app-message limit, and sends are rate limited per session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, Literal, Protocol
+
+from cvi_app.live.bus import EventBus
+from cvi_app.live.ordering import SeqOrderer
+from cvi_app.live.tools import ToolRegistry
+from cvi_app.live.updates import (
+    EventReceived,
+    InteractionSent,
+    LiveUpdate,
+    StatusChanged,
+    ToolCallUpdate,
+)
+from cvi_app.protocol import (
+    EchoInteraction,
+    Event,
+    Interaction,
+    ProtocolError,
+    ReplicaStartedSpeakingEvent,
+    ReplicaStoppedSpeakingEvent,
+    SensitivityLevel,
+    ShutdownEvent,
+    StartedSpeakingEvent,
+    StoppedSpeakingEvent,
+    ToolCallEvent,
+    TwinFilter,
+    UserStartedSpeakingEvent,
+    UserStoppedSpeakingEvent,
+    append_context,
+    interrupt,
+    overwrite_context,
+    parse_event,
+    respond,
+    sensitivity,
+    split_echo_audio,
+    split_echo_text,
+    tool_result,
+)
+from cvi_app.transport import Participant, RoomTransport
+
+logger = logging.getLogger(__name__)
+
+SessionStatus = Literal["joining", "live", "ended"]
+
+
+class SessionError(RuntimeError):
+    """A send the session refuses; the message is meant for the person who tried it."""
+
+
+class SessionEnded(SessionError):
+    """The conversation is over: nothing more can be sent."""
+
+
+class SendRateLimited(SessionError):
+    """Too many sends in a short time."""
+
+
+class ConversationRecorder(Protocol):
+    """Where a session keeps what happened (the store, batched). Calls must not block."""
+
+    def record_event(self, event: Event, *, source: str) -> None:
+        """Keep an inbound event."""
+
+    def record_interaction(self, interaction: Interaction) -> None:
+        """Keep an interaction the app sent."""
+
+    def record_tool_call(self, update: ToolCallUpdate) -> None:
+        """Keep a tool call's progress."""
+
+    def record_status(self, status: str, reason: str | None) -> None:
+        """Keep the conversation's status."""
+
+    async def flush(self) -> None:
+        """Return once everything recorded so far is durable."""
+
+
+class NullRecorder:
+    """A recorder that keeps nothing (for sessions nobody needs to remember)."""
+
+    def record_event(self, event: Event, *, source: str) -> None:  # noqa: D102
+        pass
+
+    def record_interaction(self, interaction: Interaction) -> None:  # noqa: D102
+        pass
+
+    def record_tool_call(self, update: ToolCallUpdate) -> None:  # noqa: D102
+        pass
+
+    def record_status(self, status: str, reason: str | None) -> None:  # noqa: D102
+        pass
+
+    async def flush(self) -> None:  # noqa: D102
+        pass
+
+
+class TokenBucket:
+    """At most `rate` sends a second on average, bursts of up to `burst`."""
+
+    def __init__(
+        self, *, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock
+        self._tokens = float(burst)
+        self._updated = clock()
+
+    def take(self) -> bool:
+        """Use one token if there is one."""
+        now = self._clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
+        self._updated = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return True
+        return False
+
+
+class SpeakingState:
+    """Who is speaking now, from the speaking events (older and newer forms)."""
+
+    def __init__(self) -> None:
+        self.replica = False
+        self.user = False
+
+    def apply(self, event: Event) -> bool:
+        """Update from one event; return whether anything changed."""
+        before = (self.replica, self.user)
+        match event:
+            case ReplicaStartedSpeakingEvent():
+                self.replica = True
+            case ReplicaStoppedSpeakingEvent():
+                self.replica = False
+            case UserStartedSpeakingEvent():
+                self.user = True
+            case UserStoppedSpeakingEvent():
+                self.user = False
+            case StartedSpeakingEvent() | StoppedSpeakingEvent():
+                speaking = isinstance(event, StartedSpeakingEvent)
+                if event.properties.role == "user":
+                    self.user = speaking
+                else:
+                    self.replica = speaking
+        return before != (self.replica, self.user)
+
+
+class ConversationSession:
+    """The backend's participant in one live conversation.
+
+    Args:
+        conversation_id: the Tavus conversation this session controls.
+        transport: the room connection (Daily, or the sandbox's local room).
+        bus: where updates are published for the tabs showing this conversation.
+        recorder: where events, sends and tool calls are kept.
+        tools: tools answered automatically when the replica calls them.
+        on_end: called once with the reason when the session ends.
+    """
+
+    def __init__(
+        self,
+        conversation_id: str,
+        transport: RoomTransport,
+        *,
+        bus: EventBus[LiveUpdate],
+        recorder: ConversationRecorder | None = None,
+        tools: ToolRegistry | None = None,
+        send_rate: float = 10.0,
+        send_burst: int = 20,
+        gap_timeout: float = 0.05,
+        on_end: Callable[[str], Any] | None = None,
+    ) -> None:
+        self.conversation_id = conversation_id
+        self.transport = transport
+        self.bus = bus
+        self.recorder: ConversationRecorder = recorder or NullRecorder()
+        self.tools = tools or ToolRegistry()
+        self.status: SessionStatus = "joining"
+        self.end_reason: str | None = None
+        self.speaking = SpeakingState()
+        self.rejected = 0
+        self._orderer = SeqOrderer(gap_timeout=gap_timeout)
+        self._twins = TwinFilter()
+        self._limiter = TokenBucket(rate=send_rate, burst=send_burst)
+        self._gap_timer: asyncio.TimerHandle | None = None
+        self._tool_tasks: set[asyncio.Task[None]] = set()
+        self._on_end = on_end
+        self._closing: asyncio.Task[None] | None = None
+
+    # ---- life -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Join the room and start handling its messages."""
+        self.transport.on_app_message(self._on_app_message)
+        self.transport.on_participant_left(self._on_participant_left)
+        self.transport.on_closed(self._on_room_closed)
+        await self.transport.join()
+        self._set_status("live")
+
+    @property
+    def ended(self) -> bool:
+        """Whether the conversation is over for this session."""
+        return self.status == "ended"
+
+    async def close(self, reason: str) -> None:
+        """Leave the room, make everything recorded durable and tell the tabs (idempotent)."""
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._close(reason))
+        await asyncio.shield(self._closing)
+
+    async def _close(self, reason: str) -> None:
+        self._release_held()
+        self.end_reason = reason
+        self._set_status("ended", reason)
+        for task in list(self._tool_tasks):
+            task.cancel()
+        try:
+            await self.transport.leave()
+        except Exception:
+            logger.exception("conversation %s: leaving the room failed", self.conversation_id)
+        await self.recorder.flush()
+        if self._on_end is not None:
+            self._on_end(reason)
+
+    def _set_status(self, status: SessionStatus, reason: str | None = None) -> None:
+        self.status = status
+        self.recorder.record_status(status, reason)
+        self._publish(StatusChanged(status=status, reason=reason))
+
+    # ---- inbound ----------------------------------------------------------------------
+
+    async def _on_app_message(self, message: dict[str, Any], sender_id: str) -> None:
+        self.handle_app_message(message, sender_id)
+
+    def handle_app_message(self, message: Any, sender_id: str) -> None:
+        """Run one inbound app-message through the pipeline (never raises on bad input)."""
+        if self.ended:
+            return
+        if not self.transport.is_replica(sender_id):
+            # Browsers and other participants talk in the room too; only the replica speaks
+            # for Tavus. Their messages are not events.
+            logger.debug(
+                "conversation %s: ignored message from %s", self.conversation_id, sender_id
+            )
+            return
+        try:
+            event = parse_event(message)
+        except ProtocolError as exc:
+            self.rejected += 1
+            logger.warning(
+                "conversation %s: rejected event from replica: %s", self.conversation_id, exc
+            )
+            return
+        if event.conversation_id not in (None, "", self.conversation_id):
+            self.rejected += 1
+            logger.warning(
+                "conversation %s: rejected event for another conversation %r",
+                self.conversation_id,
+                event.conversation_id,
+            )
+            return
+        for ready in self._orderer.push(event):
+            self._accept(ready)
+        self._arm_gap_timer()
+
+    def _arm_gap_timer(self) -> None:
+        if self._orderer.holding and self._gap_timer is None:
+            loop = asyncio.get_running_loop()
+            self._gap_timer = loop.call_later(self._orderer.gap_timeout, self._release_held)
+
+    def _release_held(self) -> None:
+        self._gap_timer = None
+        for event in self._orderer.release_all():
+            self._accept(event)
+
+    def _accept(self, event: Event) -> None:
+        if not self._twins.admit(event):
+            return
+        self.speaking.apply(event)
+        self.recorder.record_event(event, source="room")
+        self._publish(EventReceived(event=event))
+        if isinstance(event, ToolCallEvent):
+            self._start_tool_call(event)
+        elif isinstance(event, ShutdownEvent):
+            reason = event.reason or "shutdown"
+            asyncio.get_running_loop().create_task(self.close(reason))
+
+    async def _on_participant_left(self, participant: Participant) -> None:
+        if participant.is_replica and not self.ended:
+            logger.info("conversation %s: the replica left the room", self.conversation_id)
+
+    async def _on_room_closed(self, reason: str) -> None:
+        await self.close(reason)
+
+    def _publish(self, update: LiveUpdate) -> None:
+        self.bus.publish(self.conversation_id, update)
+
+    # ---- tools ------------------------------------------------------------------------
+
+    def _start_tool_call(self, event: ToolCallEvent) -> None:
+        props = event.properties
+        call_id = props.tool_call_id or event.inference_id or uuid.uuid4().hex
+        known = props.name in self.tools
+        pending = ToolCallUpdate(
+            tool_call_id=call_id,
+            name=props.name,
+            arguments=props.arguments,
+            status="pending" if known else "unhandled",
+        )
+        self.recorder.record_tool_call(pending)
+        self._publish(pending)
+        if not known:
+            # Left for the person (or another client) to answer from the room view.
+            return
+        task = asyncio.get_running_loop().create_task(self._run_tool(pending))
+        self._tool_tasks.add(task)
+        task.add_done_callback(self._tool_tasks.discard)
+
+    async def _run_tool(self, call: ToolCallUpdate) -> None:
+        outcome = await self.tools.run(call.name, call.arguments)
+        done = call.model_copy(
+            update={
+                "status": outcome.status,
+                "output": outcome.output,
+                "latency_ms": outcome.latency_ms,
+            }
+        )
+        self.recorder.record_tool_call(done)
+        self._publish(done)
+        if self.ended:
+            return
+        try:
+            await self._send(
+                tool_result(
+                    self.conversation_id, call.tool_call_id, outcome.output, status=outcome.status
+                )
+            )
+        except (ProtocolError, SessionError) as exc:
+            logger.warning("conversation %s: tool result not sent: %s", self.conversation_id, exc)
+
+    # ---- outbound ---------------------------------------------------------------------
+
+    async def send(self, interaction: Interaction) -> None:
+        """Send one validated interaction into the room, within the send-rate limit."""
+        if self.ended:
+            raise SessionEnded("This conversation has ended.")
+        if not self._limiter.take():
+            raise SendRateLimited("Too many messages in a short time; wait a moment.")
+        await self._send(interaction)
+
+    async def _send(self, interaction: Interaction) -> None:
+        if interaction.conversation_id != self.conversation_id:
+            raise SessionError("That message belongs to another conversation.")
+        await self.transport.send(interaction.to_message())
+        self.recorder.record_interaction(interaction)
+        self._publish(InteractionSent(interaction=interaction))
+
+    async def respond(self, text: str) -> None:
+        """Speak `text` as the user: it goes through the replica's LLM."""
+        await self.send(respond(self.conversation_id, text))
+
+    async def echo(self, text: str) -> None:
+        """Make the replica say `text` verbatim (split over several messages when long)."""
+        await self._send_chunks(split_echo_text(self.conversation_id, text))
+
+    async def echo_audio(self, pcm: bytes, *, sample_rate: int = 24000) -> None:
+        """Make the replica speak raw 16-bit mono PCM audio, in chunks under the size limit."""
+        await self._send_chunks(
+            split_echo_audio(self.conversation_id, pcm, sample_rate=sample_rate)
+        )
+
+    async def _send_chunks(self, chunks: list[EchoInteraction]) -> None:
+        if self.ended:
+            raise SessionEnded("This conversation has ended.")
+        if not self._limiter.take():
+            raise SendRateLimited("Too many messages in a short time; wait a moment.")
+        for chunk in chunks:
+            await self._send(chunk)
+
+    async def interrupt(self) -> None:
+        """Make the replica stop talking."""
+        await self.send(interrupt(self.conversation_id))
+
+    async def overwrite_context(self, context: str) -> None:
+        """Replace the replica's conversational context."""
+        await self.send(overwrite_context(self.conversation_id, context))
+
+    async def append_context(self, context: str) -> None:
+        """Add to the replica's conversational context."""
+        await self.send(append_context(self.conversation_id, context))
+
+    async def set_sensitivity(
+        self, *, pause: SensitivityLevel | None = None, interrupt: SensitivityLevel | None = None
+    ) -> None:
+        """Change turn-taking sensitivity; one message per key, as the protocol requires."""
+        for message in sensitivity(self.conversation_id, pause=pause, interrupt=interrupt):
+            await self.send(message)
+
+    async def send_tool_result(
+        self,
+        tool_call_id: str,
+        output: str,
+        *,
+        status: Literal["success", "error"] = "success",
+    ) -> None:
+        """Answer a tool call that no registered tool handled."""
+        await self.send(tool_result(self.conversation_id, tool_call_id, output, status=status))

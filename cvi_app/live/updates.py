@@ -1,0 +1,58 @@
+"""What a ConversationSession publishes to the tabs that show its conversation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cvi_app.protocol import Event, Interaction
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware."""
+    return datetime.now(UTC)
+
+
+class _Update(BaseModel):
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    at: datetime = Field(default_factory=utc_now)
+
+
+class EventReceived(_Update):
+    """A checked, ordered, de-duplicated event from the replica."""
+
+    kind: Literal["event"] = "event"
+    event: Event
+
+
+class InteractionSent(_Update):
+    """An interaction the app sent into the room."""
+
+    kind: Literal["sent"] = "sent"
+    interaction: Interaction
+
+
+class ToolCallUpdate(_Update):
+    """A tool call's progress: `pending` when asked, then `success` or `error` with the result."""
+
+    kind: Literal["tool"] = "tool"
+    tool_call_id: str
+    name: str
+    arguments: dict[str, Any]
+    status: Literal["pending", "success", "error", "unhandled"]
+    output: str | None = None
+    latency_ms: float | None = None
+
+
+class StatusChanged(_Update):
+    """The session's life: `live` once joined, `ended` with the reason when it is over."""
+
+    kind: Literal["status"] = "status"
+    status: Literal["joining", "live", "ended"]
+    reason: str | None = None
+
+
+LiveUpdate = EventReceived | InteractionSent | ToolCallUpdate | StatusChanged

@@ -1,0 +1,133 @@
+"""The room: the call view, every control, and the live transcript, events and tool calls."""
+
+import reflex as rx
+
+from cvi_app import styles
+from cvi_app.components.call_view import call_view
+from cvi_app.components.controls import (
+    audio_upload,
+    context_controls,
+    message_controls,
+    sensitivity_controls,
+    speaking_indicator,
+    tool_calls_table,
+)
+from cvi_app.components.layout import page_layout
+from cvi_app.components.live_feed import live_feed
+from cvi_app.state.app_state import AppState
+from cvi_app.state.room_state import FeedState, RoomState, SpeakingState
+
+
+def _status() -> rx.Component:
+    return rx.hstack(
+        rx.badge(RoomState.status, aria_label="Conversation status", id="room-status"),
+        rx.cond(RoomState.end_reason != "", rx.text(RoomState.end_reason, size="1")),
+        speaking_indicator("Replica", SpeakingState.replica),
+        speaking_indicator("User", SpeakingState.user),
+        align="center",
+        wrap="wrap",
+    )
+
+
+def _controls() -> rx.Component:
+    return rx.vstack(
+        message_controls(
+            message=RoomState.message,
+            on_change=RoomState.set_message,
+            on_respond=RoomState.respond,
+            on_echo=RoomState.echo,
+            on_interrupt=RoomState.interrupt,
+            on_end=RoomState.end,
+            enabled=RoomState.live,
+        ),
+        context_controls(
+            context=RoomState.context,
+            on_change=RoomState.set_context,
+            on_overwrite=RoomState.overwrite_context,
+            on_append=RoomState.append_context,
+            enabled=RoomState.live,
+        ),
+        sensitivity_controls(
+            pause=RoomState.pause_sensitivity,
+            interrupt=RoomState.interrupt_sensitivity,
+            on_pause=RoomState.set_pause_sensitivity,
+            on_interrupt=RoomState.set_interrupt_sensitivity,
+        ),
+        audio_upload(
+            upload_id="echo-audio", on_upload=RoomState.upload_echo_audio, enabled=RoomState.live
+        ),
+        width="100%",
+        spacing="3",
+    )
+
+
+def _log(name: str, *children: rx.Component) -> rx.Component:
+    return rx.box(
+        rx.heading(name, size="3"),
+        *children,
+        role="log",
+        aria_label=name,
+        aria_live="polite",
+        style={**styles.card_style, "max_height": "24rem", "overflow_y": "auto"},
+        width="100%",
+    )
+
+
+def _room() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Conversation ", rx.code(RoomState.conversation_id), size="5", as_="h1"),
+        _status(),
+        rx.grid(
+            call_view(AppState.mode, RoomState.join_url),
+            _controls(),
+            columns=rx.breakpoints(initial="1", md="2"),
+            spacing="4",
+            width="100%",
+        ),
+        rx.grid(
+            _log(
+                "Transcript",
+                live_feed(
+                    feed=FeedState.transcript,
+                    kind="transcript",
+                    filter="",
+                    empty_text="Nothing said yet.",
+                    on_gap=RoomState.resync,
+                ),
+            ),
+            _log(
+                "Events",
+                rx.input(
+                    value=RoomState.event_filter,
+                    on_change=RoomState.set_event_filter,
+                    placeholder="Filter by type",
+                    aria_label="Filter events",
+                    size="1",
+                ),
+                live_feed(
+                    feed=FeedState.events,
+                    kind="events",
+                    filter=RoomState.event_filter,
+                    empty_text="No events yet.",
+                    on_gap=RoomState.resync,
+                ),
+            ),
+            columns=rx.breakpoints(initial="1", md="2"),
+            spacing="4",
+            width="100%",
+        ),
+        rx.heading("Tool calls", size="3"),
+        tool_calls_table(RoomState.tool_calls),
+        spacing="4",
+        width="100%",
+    )
+
+
+@page_layout
+def room() -> rx.Component:
+    """One conversation's room (or why it cannot be shown)."""
+    return rx.cond(
+        RoomState.status == "forbidden",
+        rx.callout(RoomState.error, icon="lock", color_scheme="red", role="alert"),
+        rx.cond(RoomState.status == "loading", rx.spinner(size="3"), _room()),
+    )

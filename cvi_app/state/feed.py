@@ -1,0 +1,36 @@
+"""The state side of `live_feed`: a small window of recent updates, constant in size."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Item = dict[str, Any]
+
+WINDOW = 6
+
+
+def empty_feed() -> dict[str, Any]:
+    """A feed that shows nothing yet."""
+    return {"reset_id": 0, "base_u": 0, "items": [], "window": []}
+
+
+def reset_feed(feed: dict[str, Any], items: list[Item], counter: int) -> dict[str, Any]:
+    """A feed the browser rebuilds from `items` (history), continuing from `counter`."""
+    return {"reset_id": feed["reset_id"] + 1, "base_u": counter, "items": items, "window": []}
+
+
+def push_feed(feed: dict[str, Any], items: list[Item], counter: int) -> tuple[dict[str, Any], int]:
+    """Add updates: only the last `WINDOW` stay in state; `items` of a reset are dropped."""
+    window = list(feed["window"])
+    for item in items:
+        counter += 1
+        window.append({**item, "u": counter})
+    return (
+        {
+            "reset_id": feed["reset_id"],
+            "base_u": feed["base_u"],
+            "items": [],
+            "window": window[-WINDOW:],
+        },
+        counter,
+    )

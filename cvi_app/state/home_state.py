@@ -1,0 +1,105 @@
+"""The home page: choosing a persona and replica, and starting a conversation."""
+
+from __future__ import annotations
+
+import logging
+
+import reflex as rx
+from pydantic import ValidationError
+
+from cvi_app.live.manager import StartOptions, describe_error, get_manager
+from cvi_app.state.app_state import AppState
+
+logger = logging.getLogger(__name__)
+
+
+class HomeState(rx.State):
+    """The start form and this browser's live conversations."""
+
+    personas: list[dict[str, str]] = []
+    replicas: list[dict[str, str]] = []
+    persona_id: str = ""
+    replica_id: str = ""
+    name: str = ""
+    context: str = ""
+    greeting: str = ""
+    starting: bool = False
+    catalog_error: str = ""
+    live: list[str] = []
+
+    @rx.event(background=True)
+    async def load(self):
+        """Fetch personas and replicas from the API (sandbox or Tavus)."""
+        manager = get_manager()
+        try:
+            personas, replicas = await manager.catalog()
+        except Exception as exc:
+            async with self:
+                self.catalog_error = describe_error(exc)
+            return
+        async with self:
+            app = await self.get_state(AppState)
+            self.live = manager.live_conversations(owner=app.ensure_owner())
+            self.catalog_error = ""
+            self.personas = [
+                {"id": p.persona_id, "name": p.persona_name or p.persona_id} for p in personas
+            ]
+            self.replicas = [
+                {"id": r.replica_id, "name": r.replica_name or r.replica_id} for r in replicas
+            ]
+
+    @rx.event
+    def set_persona_id(self, value: str) -> None:
+        """Choose the persona."""
+        self.persona_id = value
+
+    @rx.event
+    def set_replica_id(self, value: str) -> None:
+        """Choose the replica."""
+        self.replica_id = value
+
+    @rx.event
+    def set_name(self, value: str) -> None:
+        """Name the conversation."""
+        self.name = value
+
+    @rx.event
+    def set_context(self, value: str) -> None:
+        """Give the replica context."""
+        self.context = value
+
+    @rx.event
+    def set_greeting(self, value: str) -> None:
+        """Choose what the replica says first."""
+        self.greeting = value
+
+    @rx.event(background=True)
+    async def start(self):
+        """Start a conversation with the chosen options and open its room."""
+        async with self:
+            if self.starting:
+                return
+            self.starting = True
+            app = await self.get_state(AppState)
+            owner = app.ensure_owner()
+            try:
+                options = StartOptions(
+                    persona_id=self.persona_id or None,
+                    replica_id=self.replica_id or None,
+                    name=self.name,
+                    context=self.context,
+                    greeting=self.greeting,
+                )
+            except ValidationError as exc:
+                self.starting = False
+                return rx.toast.error(str(exc.errors()[0]["msg"]))
+        try:
+            conversation = await get_manager().start_conversation(owner=owner, options=options)
+        except Exception as exc:
+            logger.warning("starting a conversation failed: %s", exc)
+            async with self:
+                self.starting = False
+            return rx.toast.error(f"Could not start the conversation: {describe_error(exc)}")
+        async with self:
+            self.starting = False
+        return rx.redirect(f"/room/{conversation.conversation_id}")

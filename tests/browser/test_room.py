@@ -1,0 +1,75 @@
+"""A whole sandbox conversation in Chromium: start, talk, interrupt, echo, tools, end."""
+
+from playwright.sync_api import Browser, Page, expect
+
+LONG = 30_000
+
+
+def _start(page: Page, app_server) -> str:
+    page.goto(app_server.url)
+    expect(page.locator("#mode-badge")).to_have_text("Sandbox", timeout=LONG)
+    page.get_by_role("button", name="Start conversation").click()
+    page.wait_for_url("**/room/**", timeout=LONG)
+    expect(page.locator("#room-status")).to_have_text("live", timeout=LONG)
+    return page.url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def test_sandbox_conversation_end_to_end(page: Page, app_server) -> None:
+    _start(page, app_server)
+    transcript = page.get_by_role("log", name="Transcript")
+    events = page.get_by_role("log", name="Events")
+
+    # The replica greets as soon as it joins.
+    expect(transcript.locator("[data-role=replica]").first).to_be_visible(timeout=LONG)
+
+    message = page.get_by_role("textbox", name="Message")
+    message.fill("What plans do you offer?")
+    page.get_by_role("button", name="Respond").click()
+    expect(
+        transcript.locator("[data-role=user]", has_text="What plans do you offer?")
+    ).to_be_visible(timeout=LONG)
+    replica_state = page.get_by_label("Replica speaking state")
+    expect(replica_state).to_have_attribute("data-speaking", "true", timeout=LONG)
+    expect(replica_state).to_have_attribute("data-speaking", "false", timeout=LONG)
+    expect(events.locator("[data-type='conversation.utterance']").first).to_be_attached()
+
+    # Interrupt a long reply.
+    message.fill("Tell me a long story")
+    page.get_by_role("button", name="Respond").click()
+    expect(replica_state).to_have_attribute("data-speaking", "true", timeout=LONG)
+    page.get_by_role("button", name="Interrupt").click()
+    expect(transcript.locator("[data-interrupted=true]").first).to_be_visible(timeout=LONG)
+
+    # Echo: the exact text is spoken as the replica's line.
+    message.fill("This is an exact echo.")
+    page.get_by_role("button", name="Echo").click()
+    expect(
+        transcript.locator("[data-role=replica]", has_text="This is an exact echo.").first
+    ).to_be_visible(timeout=LONG)
+
+    # A tool call, answered by the built-in tool and spoken by the replica.
+    message.fill("What is the weather in Paris?")
+    page.get_by_role("button", name="Respond").click()
+    tools = page.get_by_label("Tool calls")
+    expect(tools.get_by_text("get_weather")).to_be_visible(timeout=LONG)
+    expect(tools.get_by_text("success")).to_be_visible(timeout=LONG)
+    expect(transcript.locator("[data-role=replica]", has_text="Paris").last).to_be_visible(
+        timeout=LONG
+    )
+
+    page.get_by_role("button", name="End conversation").click()
+    expect(page.locator("#room-status")).to_have_text("ended", timeout=LONG)
+
+
+def test_another_browser_cannot_see_or_control_a_conversation(
+    page: Page, browser: Browser, app_server
+) -> None:
+    cid = _start(page, app_server)
+    other = browser.new_context()
+    try:
+        stranger = other.new_page()
+        stranger.goto(f"{app_server.url}/room/{cid}")
+        expect(stranger.get_by_role("alert")).to_contain_text("someone else", timeout=LONG)
+        expect(stranger.get_by_role("button", name="Respond")).to_have_count(0)
+    finally:
+        other.close()

@@ -351,7 +351,7 @@ class SimulatedReplica:
         words = text.split()
         turn.speaking = True
         turn.started_at = time.monotonic()
-        ids = {"turn_idx": turn.turn_idx, "inference_id": turn.inference_id}
+        ids: dict[str, Any] = {"turn_idx": turn.turn_idx, "inference_id": turn.inference_id}
         self._events.replica_started_speaking(**ids)
         self._events.replica_utterance(text, **ids)
         if audio_seconds is not None:
@@ -379,7 +379,7 @@ class SimulatedReplica:
         turn = self._turn
         if not await self._cancel_turn() or turn is None:
             return
-        ids = {"turn_idx": turn.turn_idx, "inference_id": turn.inference_id}
+        ids: dict[str, Any] = {"turn_idx": turn.turn_idx, "inference_id": turn.inference_id}
         if turn.speaking:
             turn.speaking = False
             duration = round(time.monotonic() - turn.started_at, 3)

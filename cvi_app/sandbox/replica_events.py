@@ -7,6 +7,7 @@ are sent a second time in their newer `pal` form, as newer Tavus does.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -15,12 +16,14 @@ from typing import Any, TypeVar
 from cvi_app.protocol import (
     MAX_APP_MESSAGE_BYTES,
     Event,
+    EventProperties,
     PalJoinedEvent,
     PerceptionAnalysisEvent,
     ReplicaInterruptedEvent,
     ReplicaJoinedEvent,
     ReplicaStartedSpeakingEvent,
     ReplicaStoppedSpeakingEvent,
+    Role,
     ShutdownEvent,
     StartedSpeakingEvent,
     StoppedSpeakingEvent,
@@ -94,7 +97,7 @@ class ReplicaEvents:
         """`conversation.utterance` with role user."""
         self._emit_speech(
             UtteranceEvent,
-            lambda text: UtteranceProperties(role="user", speech=text),
+            functools.partial(UtteranceProperties, role="user"),
             speech,
             turn_idx=turn_idx,
             inference_id=inference_id,
@@ -116,7 +119,7 @@ class ReplicaEvents:
         for role in self._replica_roles():
             self._emit_speech(
                 UtteranceEvent,
-                lambda text, role=role: UtteranceProperties(role=role, speech=text),
+                functools.partial(UtteranceProperties, role=role),
                 speech,
                 turn_idx=turn_idx,
                 inference_id=inference_id,
@@ -136,9 +139,9 @@ class ReplicaEvents:
         for role in self._replica_roles():
             self._emit_speech(
                 StreamingUtteranceEvent,
-                lambda text, role=role: StreamingUtteranceProperties(
+                functools.partial(
+                    StreamingUtteranceProperties,
                     role=role,
-                    speech=text,
                     content_index=content_index,
                     final=final,
                     is_interrupted=is_interrupted,
@@ -187,24 +190,26 @@ class ReplicaEvents:
         """`system.shutdown` with `shutdown_reason`."""
         self._emit(ShutdownEvent, ShutdownProperties(shutdown_reason=reason), message_type="system")
 
-    def _replica_roles(self) -> tuple[str, ...]:
+    def _replica_roles(self) -> tuple[Role, ...]:
         return ("replica", "pal") if self.twins else ("replica",)
 
     def _emit_speech(
         self,
         cls: type[_E],
-        properties: Callable[[str], Any],
+        properties: Callable[..., EventProperties],
         speech: str,
         *,
         turn_idx: int,
         inference_id: str,
     ) -> None:
         """Emit an event carrying speech, cutting the speech short if it would not fit 4 KB."""
-        event = self._build(cls, properties(speech), turn_idx=turn_idx, inference_id=inference_id)
+        event = self._build(
+            cls, properties(speech=speech), turn_idx=turn_idx, inference_id=inference_id
+        )
         while message_size(event.to_message()) > MAX_APP_MESSAGE_BYTES and speech:
             speech = speech[: len(speech) * 3 // 4].rstrip() + "…"
             event = self._build(
-                cls, properties(speech), turn_idx=turn_idx, inference_id=inference_id
+                cls, properties(speech=speech), turn_idx=turn_idx, inference_id=inference_id
             )
         self._deliver(event)
 

@@ -289,7 +289,7 @@ class SandboxRuntime:
     # Webhooks ------------------------------------------------------------------------------
 
     def _webhook(
-        self, conversation: SandboxConversation, cls: type[Webhook], properties: Any
+        self, conversation: SandboxConversation, cls: Callable[..., Webhook], properties: Any
     ) -> None:
         """Record a webhook-shaped event and POST it when the conversation has a callback URL."""
         url = conversation.callback_url

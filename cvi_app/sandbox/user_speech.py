@@ -6,13 +6,13 @@ speech it heard (user started/stopped speaking, user utterance, then its reply).
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 __all__ = ["USER_SPEECH_EVENT", "UserSpeech", "UserSpeechProperties", "parse_user_speech"]
 
-USER_SPEECH_EVENT = "sandbox.user_speech"
+USER_SPEECH_EVENT: Final = "sandbox.user_speech"
 
 
 def _not_blank(value: str) -> str:

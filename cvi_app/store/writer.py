@@ -77,6 +77,11 @@ def _is_invalid_data(exc: BaseException) -> bool:
     return isinstance(exc, StatementError) and not isinstance(exc, DBAPIError)
 
 
+def _log_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        logger.error("event writer stopped: events are no longer written", exc_info=exc)
+
+
 class EventWriter:
     """Batches `NewEvent` writes in a background task; see the module docstring.
 
@@ -214,6 +219,7 @@ class EventWriter:
             self._task = asyncio.get_running_loop().create_task(
                 self._run(), name="cvi-store-event-writer"
             )
+            self._task.add_done_callback(_log_crash)
 
     async def _stop_task(self) -> None:
         task, self._task = self._task, None

@@ -7,7 +7,8 @@ as root, so as root the server runs as the `postgres` user (which the Debian pac
 
 Suites use the session fixture `postgres_server` (import it into their conftest.py) and make a
 fresh database per test with `server.database()`. If the server cannot start, the tests that
-need it fail with the reason; they are skipped only when CVI_SKIP_POSTGRES=1.
+need it fail with the reason; they are skipped only when CVI_SKIP_POSTGRES=1. CVI_PG_BIN may
+name the directory of the server binaries.
 """
 
 from __future__ import annotations
@@ -80,7 +81,15 @@ class PostgresServer:
 
 
 def find_server_bin() -> Path:
-    """The directory holding initdb, pg_ctl and postgres (newest installed version)."""
+    """The directory holding initdb, pg_ctl and postgres (newest installed version).
+
+    CVI_PG_BIN names it explicitly (for installs outside Debian's layout).
+    """
+    explicit = os.environ.get("CVI_PG_BIN")
+    if explicit:
+        if not (Path(explicit) / "initdb").is_file():
+            raise PostgresUnavailable(f"CVI_PG_BIN={explicit} holds no initdb")
+        return Path(explicit)
     candidates = sorted(
         glob.glob("/usr/lib/postgresql/*/bin/initdb"),
         key=lambda path: int(Path(path).parts[-3]) if Path(path).parts[-3].isdigit() else 0,

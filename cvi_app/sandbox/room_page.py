@@ -25,8 +25,7 @@ _PAGE = """<!doctype html>
           display: grid; place-items: center; position: relative; outline: 4px solid transparent;
           transition: outline-color .15s; }
   .tile[data-speaking="true"] { outline-color: #22c55e; }
-  .avatar { width: 6rem; height: 6rem; border-radius: 50%; background: #6366f1; display: grid;
-            place-items: center; font-size: 2.5rem; }
+  .avatar { width: 6rem; height: 6rem; }
   .badge { position: absolute; left: .75rem; bottom: .75rem; font-size: .85rem; opacity: .85; }
   .captions { position: absolute; inset: auto 1rem 2.5rem; text-align: center; font-size: 1.1rem;
               text-shadow: 0 1px 2px #000; }
@@ -40,7 +39,11 @@ _PAGE = """<!doctype html>
 <body>
 <h1>Sandbox conversation</h1>
 <div class="tile" id="replica" data-speaking="false" aria-label="Replica">
-  <div class="avatar" aria-hidden="true">&#x1F916;</div>
+  <svg class="avatar" viewBox="0 0 96 96" aria-hidden="true">
+    <circle cx="48" cy="48" r="48" fill="#6366f1"/>
+    <circle cx="34" cy="40" r="6" fill="#f9fafb"/><circle cx="62" cy="40" r="6" fill="#f9fafb"/>
+    <path d="M30 62 q18 14 36 0" stroke="#f9fafb" stroke-width="5" fill="none" stroke-linecap="round"/>
+  </svg>
   <div class="captions" id="captions" aria-live="polite"></div>
   <div class="badge" id="speaking">Replica: waiting</div>
 </div>
@@ -81,9 +84,12 @@ _PAGE = """<!doctype html>
       case "conversation.replica.started_speaking": setSpeaking(true); $("captions").textContent = ""; break;
       case "conversation.replica.stopped_speaking": setSpeaking(false); break;
       case "conversation.utterance.streaming":
-        if (props.role === "replica") $("captions").textContent = props.speech || ""; break;
+        if (props.role !== "replica") break;
+        $("captions").textContent = props.speech || "";
+        if (props.final) addLine("replica", (props.speech || "") + (props.is_interrupted ? " (interrupted)" : ""));
+        break;
       case "conversation.utterance":
-        if (props.role === "replica" || props.role === "user") addLine(props.role, props.speech); break;
+        if (props.role === "user") addLine("user", props.speech); break;
       case "system.shutdown": setStatus(`Conversation ended: ${props.shutdown_reason || ""}`); break;
     }
   };

@@ -1,7 +1,8 @@
 """The sandbox's stock personas and replicas, seeded into every new registry.
 
 Ids are fixed so links, tests and docs can name them; they have Tavus's shape (a letter and 11
-hex digits). Thumbnails are placeholders served from the app's `/assets/sandbox/` folder.
+hex digits). Thumbnails point at the app's placeholder replica image (`assets/sandbox_replica.svg`,
+which Reflex serves at the site root).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ __all__ = [
     "DEFAULT_PERSONA_ID",
     "DEFAULT_REPLICA_ID",
     "PERCEPTION_PERSONA_ID",
+    "PLACEHOLDER_THUMBNAIL",
     "STOCK_REPLICA_IDS",
     "SUPPORT_PERSONA_ID",
     "stock_personas",
@@ -34,6 +36,7 @@ DEFAULT_REPLICA_ID = ANNA_REPLICA_ID
 STOCK_REPLICA_IDS = (ANNA_REPLICA_ID, NATHAN_REPLICA_ID, LUCY_REPLICA_ID)
 
 _SEEDED_AT = datetime(2025, 1, 1, tzinfo=UTC)
+PLACEHOLDER_THUMBNAIL = "/sandbox_replica.svg"
 
 _GET_WEATHER: dict[str, Any] = {
     "type": "function",
@@ -111,9 +114,9 @@ _PERSONAS: list[dict[str, Any]] = [
 ]
 
 _REPLICAS: list[dict[str, Any]] = [
-    {"replica_id": ANNA_REPLICA_ID, "replica_name": "Anna", "slug": "anna"},
-    {"replica_id": NATHAN_REPLICA_ID, "replica_name": "Nathan", "slug": "nathan"},
-    {"replica_id": LUCY_REPLICA_ID, "replica_name": "Lucy", "slug": "lucy"},
+    {"replica_id": ANNA_REPLICA_ID, "replica_name": "Anna"},
+    {"replica_id": NATHAN_REPLICA_ID, "replica_name": "Nathan"},
+    {"replica_id": LUCY_REPLICA_ID, "replica_name": "Lucy"},
 ]
 
 
@@ -135,7 +138,7 @@ def stock_replicas() -> list[Replica]:
         Replica(
             replica_id=raw["replica_id"],
             replica_name=raw["replica_name"],
-            thumbnail_video_url=f"/assets/sandbox/replica-{raw['slug']}.svg",
+            thumbnail_video_url=PLACEHOLDER_THUMBNAIL,
             training_progress="100/100",
             status="completed",
             replica_type="system",

@@ -14,6 +14,7 @@ from cvi_app.sandbox.catalog import (
     ASSISTANT_PERSONA_ID,
     DEFAULT_REPLICA_ID,
     PERCEPTION_PERSONA_ID,
+    PLACEHOLDER_THUMBNAIL,
     STOCK_REPLICA_IDS,
     SUPPORT_PERSONA_ID,
 )
@@ -494,7 +495,7 @@ async def test_a_live_conversation_keeps_its_persona_when_the_persona_changes(
 # --- replicas -------------------------------------------------------------------------------
 
 
-async def test_stock_replicas_are_trained_and_have_placeholder_thumbnails(
+async def test_stock_replicas_are_trained_and_show_the_placeholder_image(
     api: httpx.AsyncClient,
 ) -> None:
     listing = (await api.get("/replicas")).json()
@@ -502,7 +503,7 @@ async def test_stock_replicas_are_trained_and_have_placeholder_thumbnails(
     assert [r["replica_id"] for r in listing["data"]] == list(STOCK_REPLICA_IDS)
     for replica in listing["data"]:
         assert replica["status"] == "completed"
-        assert replica["thumbnail_video_url"].startswith("/assets/")
+        assert replica["thumbnail_video_url"] == PLACEHOLDER_THUMBNAIL
 
     one = await api.get(f"/replicas/{STOCK_REPLICA_IDS[1]}", params={"verbose": "true"})
     assert one.json()["replica_name"] == "Nathan"

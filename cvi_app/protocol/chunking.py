@@ -28,6 +28,8 @@ _MIN_PAYLOAD_BYTES = 16
 # Base64 turns 3 bytes into 4 characters; 6 bytes is also a whole number of 16-bit samples.
 _AUDIO_STEP_BYTES = 6
 _ZWJ = "\u200d"
+# Grapheme clusters are short; a longer run of joiners is cut anyway rather than shrink chunks.
+_MAX_GRAPHEME_BACKOFF = 16
 
 
 def _new_inference_id() -> str:
@@ -89,11 +91,17 @@ def _joins_previous(char: str) -> bool:
 
 
 def _cut_text(text: str, budget: int) -> list[str]:
+    """Cut text into pieces of at most ``budget`` JSON bytes, each holding more than space.
+
+    A piece ends, by preference, where a word starts after white space; failing that, at the
+    budget (inside a white-space run, which is still between words, or inside a long word, but
+    not inside a grapheme when that can be helped).
+    """
     pieces: list[str] = []
     start, length = 0, len(text)
     while start < length:
         used, end = 0, start
-        word_break = soft_break = None  # after a space / before a space, with a word before
+        word_break = None
         seen_word = False
         while end < length:
             cost = _char_cost(text[end])
@@ -102,22 +110,13 @@ def _cut_text(text: str, budget: int) -> list[str]:
             used += cost
             end += 1
             seen_word = seen_word or not text[end - 1].isspace()
-            if end < length and seen_word:
-                if text[end - 1].isspace() and not text[end].isspace():
-                    word_break = end
-                elif not text[end - 1].isspace() and text[end].isspace():
-                    soft_break = end
+            if seen_word and end < length and text[end - 1].isspace() and not text[end].isspace():
+                word_break = end
         if end < length:
             if word_break is not None:
                 end = word_break
-            elif soft_break is not None:
-                end = soft_break
-            else:
-                # No boundary in reach: cut inside the word, but not inside a grapheme.
-                hard = end
-                while hard - 1 > start and (_joins_previous(text[hard]) or text[hard - 1] == _ZWJ):
-                    hard -= 1
-                end = hard
+            elif not text[end].isspace() and not text[end - 1].isspace():
+                end = _grapheme_start(text, start, end)
         piece = text[start:end]
         if not piece.strip():
             raise ProtocolError(
@@ -126,6 +125,18 @@ def _cut_text(text: str, budget: int) -> list[str]:
         pieces.append(piece)
         start = end
     return pieces
+
+
+def _grapheme_start(text: str, start: int, end: int) -> int:
+    """Move a cut inside a word back so it does not split a grapheme, if that leaves a word."""
+    cut = end
+    while (
+        cut - 1 > start
+        and end - cut < _MAX_GRAPHEME_BACKOFF
+        and (_joins_previous(text[cut]) or text[cut - 1] == _ZWJ)
+    ):
+        cut -= 1
+    return cut if text[start:cut].strip() else end
 
 
 def split_echo_text(

@@ -191,6 +191,13 @@ class Interaction(BaseModel):
     conversation_id: NonBlankStr
     properties: InteractionProperties = Field(default_factory=NoProperties)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _null_properties_means_none(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "properties" in data and data["properties"] is None:
+            data = {key: value for key, value in data.items() if key != "properties"}
+        return data
+
     @model_validator(mode="after")
     def _fits_one_app_message(self) -> Interaction:
         _check_size(self._dump())

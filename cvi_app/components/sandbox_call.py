@@ -1,0 +1,75 @@
+"""`SandboxCall`: the sandbox room's call view as a Reflex component.
+
+The sandbox (`cvi_app.sandbox`) stands in for Tavus and Daily when no API key is set. This
+component joins a sandbox room over its WebSocket as a participant and shows the replica's tile
+(speaking indicator, live captions), with a "Say something" box whose text the simulated replica
+hears as speech. Props, event triggers and `send_app_message` match `DailyCall`, so a page can
+switch between them by mode::
+
+    from cvi_app.components.sandbox_call import sandbox_call, send_app_message
+
+    sandbox_call(url=CallState.conversation_url, id="call", on_app_message=CallState.app_message)
+
+Accessible names: the tile is a region named "Replica" with `data-speaking="true|false"` and
+the text "Speaking" or "Listening"; the captions are named "Captions"; the textbox is named
+"Say something" and its button "Say".
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+from reflex.config import get_config
+
+from cvi_app.components.daily_call import (
+    app_message_spec,
+    participant_spec,
+    send_app_message,
+    text_spec,
+)
+
+__all__ = ["DEFAULT_REPLICA_IMAGE", "SandboxCall", "sandbox_call", "send_app_message"]
+
+DEFAULT_REPLICA_IMAGE = "/sandbox_replica.svg"
+"""The app asset shown as the replica's tile (`assets/sandbox_replica.svg`)."""
+
+
+class SandboxCall(rx.Component):
+    """A participant's view of a sandbox room: replica tile, captions and a box to speak."""
+
+    library = rx.asset("sandbox_call.jsx", shared=True).importable_path
+    tag = "SandboxCall"
+
+    url: rx.Var[str]
+    """The sandbox room URL (the conversation's `conversation_url`)."""
+    token: rx.Var[str | None]
+    """The meeting token, for rooms created with `require_auth`."""
+    user_name: rx.Var[str]
+    """The name others in the room see."""
+    replica_image: rx.Var[str]
+    """The picture on the replica's tile."""
+
+    on_joined: rx.EventHandler[participant_spec]
+    """We joined: this participant."""
+    on_left: rx.EventHandler[text_spec]
+    """We left, or the room closed: a reason."""
+    on_participant_joined: rx.EventHandler[participant_spec]
+    """Someone else joined (or was there when we joined)."""
+    on_participant_left: rx.EventHandler[participant_spec]
+    """Someone else left."""
+    on_app_message: rx.EventHandler[app_message_spec]
+    """An app-message from someone else: `(data, sender_id)`."""
+    on_error: rx.EventHandler[text_spec]
+    """The room refused something, or the connection failed: a message."""
+
+    @classmethod
+    def create(cls, *children: rx.Component, **props: object) -> rx.Component:
+        """Create the component; the replica image defaults to the app's sandbox asset."""
+        props.setdefault("replica_image", _default_replica_image())
+        return super().create(*children, **props)
+
+
+def _default_replica_image() -> str:
+    return get_config().prepend_frontend_path(DEFAULT_REPLICA_IMAGE)
+
+
+sandbox_call = SandboxCall.create

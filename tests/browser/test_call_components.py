@@ -1,0 +1,97 @@
+"""The sandbox call view in real Chromium: join a sandbox room, speak, watch the replica answer.
+
+Needs the app to serve the sandbox at `/sandbox` and the demo page at `/dev/call-components`.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+import httpx
+from playwright.sync_api import Page, expect
+from websockets.sync.client import connect
+
+from cvi_app.config import SANDBOX_API_PREFIX
+from cvi_app.pages.component_demo import ROUTE as DEMO_ROUTE
+from cvi_app.pages.component_demo import TEST_MESSAGE
+from cvi_app.transport import room_socket_url
+
+
+def _create_conversation(base_url: str, **body: object) -> dict:
+    response = httpx.post(
+        f"{base_url}{SANDBOX_API_PREFIX}/conversations",
+        json=body,
+        headers={"x-api-key": "browser-test"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def _open_call(page: Page, base_url: str, conversation: dict) -> None:
+    query = {"url": conversation["conversation_url"]}
+    if conversation.get("meeting_token"):
+        query["t"] = conversation["meeting_token"]
+    page.goto(f"{base_url}{DEMO_ROUTE}?{urlencode(query)}")
+
+
+def test_sandbox_call_joins_and_the_replica_answers_with_captions(page: Page, app_server) -> None:
+    conversation = _create_conversation(
+        app_server.url, custom_greeting="Welcome to the sandbox call view."
+    )
+    _open_call(page, app_server.url, conversation)
+
+    replica = page.get_by_role("region", name="Replica")
+    captions = page.get_by_label("Captions")
+    say = page.get_by_role("button", name="Say")
+    expect(say).to_be_enabled(timeout=30_000)
+    # The replica greets whoever joins; wait for the greeting to finish before speaking.
+    expect(captions).to_have_text("Welcome to the sandbox call view.", timeout=20_000)
+    expect(replica).to_have_attribute("data-speaking", "false", timeout=20_000)
+    expect(replica).to_contain_text("Listening")
+
+    # Ask for the long story: the replica speaks long enough to see it speaking.
+    page.get_by_role("textbox", name="Say something").fill("Tell me a long story please")
+    say.click()
+
+    expect(replica).to_have_attribute("data-speaking", "true", timeout=20_000)
+    expect(replica).to_contain_text("Speaking")
+    expect(captions).not_to_have_text("Welcome to the sandbox call view.")
+    expect(replica).to_have_attribute("data-speaking", "false", timeout=60_000)
+    expect(replica).to_contain_text("Listening")
+    expect(captions).to_contain_text("That is the end of the story.")
+    expect(page.get_by_role("textbox", name="Say something")).to_have_value("")
+
+
+def test_sandbox_call_shows_the_room_closing(page: Page, app_server) -> None:
+    conversation = _create_conversation(app_server.url, require_auth=True)
+    _open_call(page, app_server.url, conversation)
+    expect(page.get_by_role("button", name="Say")).to_be_enabled(timeout=30_000)
+
+    httpx.post(
+        f"{app_server.url}{SANDBOX_API_PREFIX}/conversations/{conversation['conversation_id']}/end",
+        headers={"x-api-key": "browser-test"},
+        timeout=10,
+    ).raise_for_status()
+
+    expect(page.locator("#demo-call").get_by_role("status")).to_contain_text(
+        "end_conversation_endpoint_hit", timeout=20_000
+    )
+    expect(page.get_by_role("button", name="Say")).to_be_disabled()
+
+
+def test_send_app_message_reaches_the_room_through_the_mounted_call(page: Page, app_server) -> None:
+    conversation = _create_conversation(app_server.url)
+    _open_call(page, app_server.url, conversation)
+    expect(page.get_by_role("button", name="Say")).to_be_enabled(timeout=30_000)
+
+    socket_url = room_socket_url(conversation["conversation_url"], user_name="observer")
+    with connect(socket_url, open_timeout=10) as observer:
+        assert json.loads(observer.recv(timeout=10))["type"] == "joined"
+        page.get_by_role("button", name="Send a test app-message").click()
+        while True:
+            frame = json.loads(observer.recv(timeout=10))
+            if frame["type"] == "app-message" and frame["data"].get("message_type") == "demo":
+                break
+    assert frame["data"] == TEST_MESSAGE

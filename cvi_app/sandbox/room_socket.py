@@ -6,6 +6,7 @@ is checked against the frame schema; a bad one gets an `error` frame and the con
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 
@@ -32,35 +33,59 @@ CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_SLOW = 4408
+CLOSE_WAIT_SECONDS = 2.0
+
+# Closes still waiting on a client that stopped reading (kept so they are not collected).
+_closing: set[asyncio.Task[None]] = set()
 
 
 class SocketMember(Member):
     """A participant connected over the room WebSocket."""
 
-    def __init__(self, websocket: WebSocket, info: ParticipantInfo) -> None:
+    def __init__(self, room: Room, websocket: WebSocket, info: ParticipantInfo) -> None:
         super().__init__(info)
+        self.room = room
         self.websocket = websocket
         self._close_code = 1000
         self._close_reason = ""
+        self._gone = False
 
     async def deliver(self, frame: ServerFrame) -> None:
-        """Send one frame as JSON text."""
+        """Send one frame as JSON text (frames for a client that went away are dropped)."""
+        if self._gone:
+            return
         if frame.type == "room-closed":
             self._close_reason = "room closed"
-        await self.websocket.send_text(frame.model_dump_json(by_alias=True))
+        try:
+            await self.websocket.send_text(frame.model_dump_json(by_alias=True))
+        except (WebSocketDisconnect, OSError, RuntimeError) as exc:
+            logger.debug("participant %s went away: %s", self.id, exc)
+            self._gone = True
 
     async def finish(self) -> None:
-        """Close the socket once the queue is drained (or the room gave up on the client)."""
-        if self.websocket.application_state == WebSocketState.CONNECTED:
-            with contextlib.suppress(Exception):
-                await self.websocket.close(self._close_code, self._close_reason)
+        """Close the socket once the queue is drained (or the room gave up on the client).
+
+        A client that stopped reading cannot take the close frame either, so the close is left
+        to finish in the background (or to die with the connection) after a short wait.
+        """
+        if self._gone or self.websocket.application_state != WebSocketState.CONNECTED:
+            return
+        closing = asyncio.get_running_loop().create_task(self._close())
+        _closing.add(closing)
+        closing.add_done_callback(_closing.discard)
+        await asyncio.wait({closing}, timeout=CLOSE_WAIT_SECONDS)
+
+    async def _close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.websocket.close(self._close_code, self._close_reason)
 
     def overflowed(self, frame: ServerFrame) -> None:
-        """A client that cannot keep up is disconnected rather than slowing the room."""
+        """A client that cannot keep up leaves the room at once and is disconnected."""
         logger.warning("participant %s is not keeping up: disconnecting it", self.id)
         self._close_code = CLOSE_TOO_SLOW
         self._close_reason = "too slow: send queue full"
         self._stopping = True
+        asyncio.get_running_loop().call_soon(self.room.remove, self)
         if self._task is not None:
             self._task.cancel()
 
@@ -93,7 +118,7 @@ async def serve_room_socket(websocket: WebSocket, hub: RoomHub) -> None:
             websocket, CLOSE_FORBIDDEN, f"user names containing {REPLICA_MARKER!r} are reserved"
         )
         return
-    member = SocketMember(websocket, room.new_participant(user_name=user_name or "guest"))
+    member = SocketMember(room, websocket, room.new_participant(user_name=user_name or "guest"))
     try:
         room.add(member)
     except RoomError as exc:

@@ -323,7 +323,7 @@ class Room:
             )
         )
         joined = ParticipantFrame(type="participant-joined", participant=member.info)
-        for other in self._members.values():
+        for other in list(self._members.values()):
             other.enqueue(joined)
         self._members[member.id] = member
         logger.info(
@@ -336,7 +336,7 @@ class Room:
         if self._members.pop(member.id, None) is None:
             return
         left = ParticipantFrame(type="participant-left", participant=member.info)
-        for other in self._members.values():
+        for other in list(self._members.values()):
             other.enqueue(left)
         logger.info("room %s: %s left", self.conversation_id, member.id)
         self._notify(Presence("left", member.info))

@@ -9,7 +9,10 @@ from typing import Any
 
 import pytest
 from starlette.applications import Starlette
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
+from cvi_app.sandbox import rooms
 from cvi_app.sandbox.room_routes import room_routes
 from cvi_app.sandbox.rooms import (
     MessageTooLargeError,
@@ -17,7 +20,7 @@ from cvi_app.sandbox.rooms import (
     RoomHub,
     UnknownParticipantError,
 )
-from tests.sandbox.helpers import room_client, serve, wait_for
+from tests.sandbox.helpers import WAIT, room_client, serve, wait_for
 
 ROOM = "c0a1b2c3d4e"
 
@@ -263,3 +266,42 @@ async def test_messages_arrive_in_the_order_they_were_sent(hub: RoomHub, base_ur
         for payload in payloads:
             await ada.send(payload)
         assert [await bob.next_event() for _ in payloads] == payloads
+
+
+async def test_a_client_that_stops_reading_is_dropped_and_the_room_goes_on(
+    hub: RoomHub, base_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rooms, "SEND_QUEUE_FRAMES", 8)
+    room = hub.open(ROOM)
+    sender = await room.join(user_name="app")
+    url = base_url.replace("http://", "ws://") + f"/rooms/{ROOM}/ws?user_name=sleepy"
+    # max_queue=1 and no compression: the client stops reading and the socket buffers fill.
+    async with (
+        connect(url, max_queue=1, compression=None) as sleepy,
+        room_client(base_url, ROOM, user_name="ada") as ada,
+    ):
+        await wait_for(lambda: len(room.participants) == 3, what="everyone to join")
+        ada_got: list[dict[str, Any]] = []
+
+        async def ada_reads() -> None:
+            while True:
+                ada_got.append(await ada.next_event())
+
+        reader = asyncio.create_task(ada_reads())
+        payload = {"pad": "x" * 4000}
+        sent = 0
+        while len(room.participants) == 3:
+            assert sent < 20_000, "the stalled client was never dropped"
+            sender.send_nowait(payload)
+            sent += 1
+            await asyncio.sleep(0)
+        assert [p.user_name for p in room.participants] == ["app", "ada"]
+        # Ada kept reading: she got every message.
+        await wait_for(lambda: len(ada_got) == sent, what="ada to get every message")
+        reader.cancel()
+        assert all(data == payload for data in ada_got)
+        # Once the stalled client reads again it gets what was on its way, then the close.
+        with pytest.raises(ConnectionClosed):
+            while True:
+                await asyncio.wait_for(sleepy.recv(), WAIT)
+        assert sleepy.close_code == 4408

@@ -6,9 +6,11 @@ import reflex as rx
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+import cvi_app.store.models  # noqa: F401  (the store's tables, for `reflex db makemigrations`)
 from cvi_app import styles
 from cvi_app.config import get_settings
 from cvi_app.live.manager import get_manager
+from cvi_app.pages.component_demo import component_demo
 from cvi_app.pages.home import home
 from cvi_app.pages.room import room
 from cvi_app.sandbox.app import create_sandbox_app
@@ -45,4 +47,10 @@ app.add_page(
     route="/room/[conversation_id]",
     title="CVI Studio: room",
     on_load=[AppState.load_mode, RoomState.load],
+)
+app.add_page(
+    component_demo,
+    route="/dev/call-components",
+    title="CVI Studio: call components",
+    on_load=AppState.load_mode,
 )

@@ -39,7 +39,9 @@ class FeedState(rx.State):
 
     transcript: dict[str, Any] = empty_feed()
     events: dict[str, Any] = empty_feed()
-    _counter: int = 0
+    # Each feed numbers its own updates: the browser detects a missed update by a gap.
+    _transcript_u: int = 0
+    _events_u: int = 0
 
 
 class RoomState(rx.State):
@@ -149,15 +151,15 @@ class RoomState(rx.State):
             self.tool_calls = list(tools.values())[-MAX_TOOL_ROWS:]
         feeds = await self.get_state(FeedState)
         if reset:
-            feeds.transcript = reset_feed(feeds.transcript, _merge(lines), feeds._counter)
-            feeds.events = reset_feed(feeds.events, rows, feeds._counter)
-        else:
-            if lines:
-                feeds.transcript, feeds._counter = push_feed(
-                    feeds.transcript, lines, feeds._counter
-                )
-            if rows:
-                feeds.events, feeds._counter = push_feed(feeds.events, rows, feeds._counter)
+            feeds.transcript = reset_feed(feeds.transcript, _merge(lines), feeds._transcript_u)
+            feeds.events = reset_feed(feeds.events, rows, feeds._events_u)
+            return
+        if lines:
+            feeds.transcript, feeds._transcript_u = push_feed(
+                feeds.transcript, lines, feeds._transcript_u
+            )
+        if rows:
+            feeds.events, feeds._events_u = push_feed(feeds.events, rows, feeds._events_u)
 
     @rx.event
     async def resync(self, _last: int):

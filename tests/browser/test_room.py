@@ -5,9 +5,12 @@ from playwright.sync_api import Browser, Page, expect
 LONG = 30_000
 
 
-def _start(page: Page, app_server) -> str:
+def _start(page: Page, app_server, *, persona: str | None = None) -> str:
     page.goto(app_server.url)
     expect(page.locator("#mode-badge")).to_have_text("Sandbox", timeout=LONG)
+    if persona is not None:
+        page.get_by_role("combobox", name="Persona").click()
+        page.get_by_role("option", name=persona).click()
     page.get_by_role("button", name="Start conversation").click()
     page.wait_for_url("**/room/**", timeout=LONG)
     expect(page.locator("#room-status")).to_have_text("live", timeout=LONG)
@@ -42,21 +45,27 @@ def test_sandbox_conversation_end_to_end(page: Page, app_server) -> None:
 
     # Echo: the exact text is spoken as the replica's line.
     message.fill("This is an exact echo.")
-    page.get_by_role("button", name="Echo").click()
+    page.get_by_role("button", name="Echo", exact=True).click()
     expect(
         transcript.locator("[data-role=replica]", has_text="This is an exact echo.").first
     ).to_be_visible(timeout=LONG)
 
-    # A tool call, answered by the built-in tool and spoken by the replica.
-    message.fill("What is the weather in Paris?")
+    page.get_by_role("button", name="End conversation").click()
+    expect(page.locator("#room-status")).to_have_text("ended", timeout=LONG)
+
+
+def test_tool_call_is_answered_by_the_builtin_tool_and_spoken(page: Page, app_server) -> None:
+    _start(page, app_server, persona="Support Agent")
+    transcript = page.get_by_role("log", name="Transcript")
+    page.get_by_role("textbox", name="Message").fill("What is the weather in Paris?")
     page.get_by_role("button", name="Respond").click()
     tools = page.get_by_label("Tool calls")
     expect(tools.get_by_text("get_weather")).to_be_visible(timeout=LONG)
     expect(tools.get_by_text("success")).to_be_visible(timeout=LONG)
+    expect(tools.get_by_text('{"city": "Paris"}', exact=True)).to_be_visible()
     expect(transcript.locator("[data-role=replica]", has_text="Paris").last).to_be_visible(
         timeout=LONG
     )
-
     page.get_by_role("button", name="End conversation").click()
     expect(page.locator("#room-status")).to_have_text("ended", timeout=LONG)
 

@@ -1,0 +1,99 @@
+"""Settings: the mode follows the key, and bad values stop start-up naming the variable."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cvi_app.config import ConfigError, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "TAVUS_API_KEY",
+        "TAVUS_API_BASE",
+        "CVI_PUBLIC_URL",
+        "CVI_WEBHOOK_SECRET",
+        "CVI_SANDBOX_API_KEY",
+        "CVI_SANDBOX_MAX_CONCURRENT",
+        "CVI_SANDBOX_WORDS_PER_SECOND",
+        "CVI_SANDBOX_TWINS",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_without_a_key_the_app_runs_against_its_own_sandbox_api() -> None:
+    settings = load_settings()
+    assert settings.mode == "sandbox"
+    assert settings.api_base == "http://localhost:8000/sandbox/v2"
+
+
+def test_a_blank_key_still_means_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TAVUS_API_KEY", "   ")
+    assert load_settings().mode == "sandbox"
+
+
+def test_with_a_key_the_app_talks_to_tavus(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TAVUS_API_KEY", "tvs-live-key")
+    settings = load_settings()
+    assert settings.mode == "tavus"
+    assert settings.api_base == "https://tavusapi.com/v2"
+    assert "tvs-live-key" not in repr(settings)
+
+
+def test_webhook_url_is_built_from_the_public_url_and_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CVI_PUBLIC_URL", "https://studio.example.com/")
+    monkeypatch.setenv("CVI_WEBHOOK_SECRET", "s" * 32)
+    assert load_settings().webhook_url() == (
+        "https://studio.example.com/api/webhooks/tavus/" + "s" * 32
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("CVI_SANDBOX_MAX_CONCURRENT", "many", "valid integer"),
+        ("CVI_SANDBOX_WORDS_PER_SECOND", "-1", "greater than 0"),
+        ("CVI_PUBLIC_URL", "ftp://host", "http:// or https://"),
+        ("TAVUS_API_BASE", "tavusapi.com", "http:// or https://"),
+        ("CVI_SANDBOX_TWINS", "maybe", "boolean"),
+    ],
+)
+def test_bad_values_name_the_variable_and_what_it_accepts(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, says: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert name in str(caught.value)
+    assert says in str(caught.value)
+
+
+def test_a_short_webhook_secret_is_refused_without_echoing_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CVI_WEBHOOK_SECRET", "tooshort")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert "CVI_WEBHOOK_SECRET" in str(caught.value)
+    assert "tooshort" not in str(caught.value)
+
+
+def test_start_up_stops_on_a_bad_value() -> None:
+    env = {"PATH": "/usr/bin:/bin", "CVI_SANDBOX_MAX_CONCURRENT": "zero"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import cvi_app.cvi_app"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "CVI_SANDBOX_MAX_CONCURRENT" in result.stderr

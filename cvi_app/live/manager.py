@@ -13,12 +13,14 @@ import logging
 from pydantic import BaseModel, Field
 
 from cvi_app.config import Settings, get_settings
+from cvi_app.live.audio import AudioError
 from cvi_app.live.bus import EventBus
 from cvi_app.live.demo_tools import register_demo_tools
 from cvi_app.live.recorder import StoreRecorder
 from cvi_app.live.session import ConversationSession, SessionError
 from cvi_app.live.tools import ToolRegistry
 from cvi_app.live.updates import LiveUpdate
+from cvi_app.protocol import ProtocolError
 from cvi_app.store.conversations import create_conversation, get_conversation
 from cvi_app.store.db import get_engine, run_in_transaction
 from cvi_app.store.models import ConversationCreate
@@ -186,10 +188,18 @@ class SessionManager:
             raise SessionError("This conversation is not live any more.")
         return session
 
-    def join_url(self, conversation_id: str, *, owner: str) -> str | None:
-        """The URL (with meeting token) the owner's browser joins the call with."""
-        self.session_for(conversation_id, owner=owner)
-        return self._join_urls.get(conversation_id)
+    def live_session(self, conversation_id: str) -> ConversationSession | None:
+        """The conversation's session while it is live in this process (no owner check)."""
+        return self._sessions.get(conversation_id)
+
+    def join_url(self, conversation_id: str) -> str:
+        """The URL (with meeting token) a browser joins the live call with; "" when not live.
+
+        Callers check ownership first (`check_owner`): the URL carries the meeting token.
+        """
+        if conversation_id not in self._sessions:
+            return ""
+        return self._join_urls.get(conversation_id, "")
 
     def live_conversations(self, *, owner: str) -> list[str]:
         """Ids of the owner's conversations that are live in this process."""
@@ -216,7 +226,7 @@ def get_manager() -> SessionManager:
 
 def describe_error(exc: BaseException) -> str:
     """A message for a person, from any error a start or send can raise."""
-    if isinstance(exc, SessionError | TavusError):
+    if isinstance(exc, SessionError | TavusError | ProtocolError | AudioError):
         return str(exc)
     return f"Unexpected error: {type(exc).__name__}"
 

@@ -17,7 +17,6 @@ from cvi_app.live.manager import describe_error, get_manager
 from cvi_app.live.presenter import TranscriptPresenter, event_row, tool_row
 from cvi_app.live.session import SpeakingState as SpeakingTracker
 from cvi_app.live.updates import EventReceived, LiveUpdate, StatusChanged, ToolCallUpdate
-from cvi_app.protocol import ProtocolError
 from cvi_app.state.app_state import AppState
 from cvi_app.state.feed import empty_feed, push_feed, reset_feed
 
@@ -85,8 +84,8 @@ class RoomState(rx.State):
             self.status = "forbidden"
             self.error = describe_error(exc)
             return
-        session = manager._sessions.get(cid)
-        self.join_url = manager._join_urls.get(cid, "") if session else ""
+        session = manager.live_session(cid)
+        self.join_url = manager.join_url(cid)
         self.status = session.status if session else "ended"
         self.end_reason = (session.end_reason or "") if session else ""
         self._stream_id += 1
@@ -103,8 +102,7 @@ class RoomState(rx.State):
             history = await recent_updates(cid)
             async with self:
                 await self._apply(history, presenter, reset=True)
-            session = manager._sessions.get(cid)
-            if session is None:
+            if manager.live_session(cid) is None:
                 return
             async for batch in subscription.batches():
                 async with self:
@@ -192,11 +190,9 @@ class RoomState(rx.State):
         try:
             session = await self._session()
             await getattr(session, action)(*args, **kwargs)
-        except (ProtocolError, Exception) as exc:  # every failure becomes a toast
+        except Exception as exc:  # every refusal reaches the person as a toast
             logger.info("room %s: %s refused: %s", self.conversation_id, action, exc)
-            return rx.toast.error(
-                describe_error(exc) if not isinstance(exc, ProtocolError) else str(exc)
-            )
+            return rx.toast.error(describe_error(exc))
         if clear_message:
             self.message = ""
         return None

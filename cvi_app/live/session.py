@@ -184,6 +184,7 @@ class ConversationSession:
         send_rate: float = 10.0,
         send_burst: int = 20,
         gap_timeout: float = 0.05,
+        empty_room_grace: float = 15.0,
         on_end: Callable[[str], Any] | None = None,
     ) -> None:
         self.conversation_id = conversation_id
@@ -202,15 +203,20 @@ class ConversationSession:
         self._tool_tasks: set[asyncio.Task[None]] = set()
         self._on_end = on_end
         self._closing: asyncio.Task[None] | None = None
+        self._empty_room_grace = empty_room_grace
+        self._empty_room_timer: asyncio.TimerHandle | None = None
+        self._people_seen = False
 
     # ---- life -------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Join the room and start handling its messages."""
         self.transport.on_app_message(self._on_app_message)
+        self.transport.on_participant_joined(self._on_participant_joined)
         self.transport.on_participant_left(self._on_participant_left)
         self.transport.on_closed(self._on_room_closed)
         await self.transport.join()
+        self._people_seen = self._people_in_room() > 0
         self._set_status("live")
 
     @property
@@ -228,6 +234,8 @@ class ConversationSession:
         self._release_held()
         self.end_reason = reason
         self._set_status("ended", reason)
+        if self._empty_room_timer is not None:
+            self._empty_room_timer.cancel()
         for task in list(self._tool_tasks):
             task.cancel()
         try:
@@ -301,9 +309,36 @@ class ConversationSession:
             reason = event.reason or "shutdown"
             asyncio.get_running_loop().create_task(self.close(reason))
 
+    def _people_in_room(self) -> int:
+        me = self.transport.local_participant
+        return sum(
+            1
+            for participant in self.transport.participants().values()
+            if not participant.is_replica and (me is None or participant.id != me.id)
+        )
+
+    async def _on_participant_joined(self, participant: Participant) -> None:
+        if not participant.is_replica:
+            self._people_seen = True
+            if self._empty_room_timer is not None:
+                self._empty_room_timer.cancel()
+                self._empty_room_timer = None
+
     async def _on_participant_left(self, participant: Participant) -> None:
-        if participant.is_replica and not self.ended:
+        if self.ended:
+            return
+        if participant.is_replica:
             logger.info("conversation %s: the replica left the room", self.conversation_id)
+            return
+        # The app's own participant must not keep a call alive that every person has left
+        # (Tavus counts it as a participant): leave after a grace period, so a reload can
+        # rejoin first.
+        if self._people_seen and self._people_in_room() == 0 and self._empty_room_timer is None:
+            loop = asyncio.get_running_loop()
+            self._empty_room_timer = loop.call_later(
+                self._empty_room_grace,
+                lambda: loop.create_task(self.close("everyone left the call")),
+            )
 
     async def _on_room_closed(self, reason: str) -> None:
         await self.close(reason)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -17,6 +18,11 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
+
+SECRET_MARKERS = {
+    "CVI_WEBHOOK_SECRET": "webhook-secret-marker-" + secrets.token_hex(8),
+    "CVI_SANDBOX_API_KEY": "sandbox-key-marker-" + secrets.token_hex(8),
+}
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,9 @@ def _app_env(workdir: Path, port: int, extra: dict[str, str] | None) -> dict[str
         REFLEX_DB_URL=f"sqlite:///{workdir / 'app.db'}",
         CVI_PUBLIC_URL=f"http://127.0.0.1:{port}",
         CVI_SANDBOX_WORDS_PER_SECOND="40",
+        # Secrets with recognisable values, so tests can prove they never reach a browser.
+        CVI_WEBHOOK_SECRET=SECRET_MARKERS["CVI_WEBHOOK_SECRET"],
+        CVI_SANDBOX_API_KEY=SECRET_MARKERS["CVI_SANDBOX_API_KEY"],
         PYTHONUNBUFFERED="1",
     )
     env.update(extra or {})

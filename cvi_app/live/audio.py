@@ -21,8 +21,9 @@ def wav_to_pcm16_mono(data: bytes) -> tuple[bytes, int]:
         with wave.open(io.BytesIO(data)) as wav:
             channels, width, rate = wav.getnchannels(), wav.getsampwidth(), wav.getframerate()
             frames = wav.readframes(wav.getnframes())
-    except (wave.Error, EOFError, struct.error) as exc:
-        raise AudioError(f"Not a PCM WAV file ({exc}).") from exc
+    except (wave.Error, EOFError, struct.error, RuntimeError) as exc:
+        # The wave module raises a bare RuntimeError when a chunk's size points past the end.
+        raise AudioError(f"Not a PCM WAV file ({exc or type(exc).__name__}).") from exc
     if width not in (1, 2, 3, 4) or channels < 1:
         raise AudioError(f"Unsupported WAV format ({width * 8}-bit, {channels} channels).")
     if not frames:

@@ -7,6 +7,7 @@ the same id, which is how streaming text, interrupted marks and echoes update a 
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import OrderedDict
 from typing import Any
@@ -36,10 +37,18 @@ def _short(text: str, limit: int = SUMMARY_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# Items with nothing stable to be named by get a number from here. Not `id()`: CPython reuses
+# the address of a freed object, and the browser merges items that share an id.
+_fresh_ids = itertools.count(1)
+
+
+def _fresh_id() -> str:
+    return f"n{next(_fresh_ids)}"
+
+
 def _line_id(role: str | None, event: Event) -> str:
-    if role == "user":
-        return f"u-{event.inference_id or event.seq or id(event)}"
-    return f"r-{event.inference_id or event.seq or id(event)}"
+    key = event.inference_id or (event.seq if event.seq is not None else _fresh_id())
+    return f"{'u' if role == 'user' else 'r'}-{key}"
 
 
 class TranscriptPresenter:
@@ -110,7 +119,7 @@ def event_row(update: LiveUpdate) -> Item | None:
     if isinstance(update, EventReceived):
         event = update.event
         message = event.to_message()
-        row_id = f"e-{event.seq}" if event.seq is not None else f"e-{id(update)}"
+        row_id = f"e-{event.seq}" if event.seq is not None else f"e-{_fresh_id()}"
         return {
             "id": row_id,
             "seq": event.seq,
@@ -121,7 +130,7 @@ def event_row(update: LiveUpdate) -> Item | None:
     if isinstance(update, InteractionSent):
         message = update.interaction.to_message()
         return {
-            "id": f"s-{id(update)}",
+            "id": f"s-{_fresh_id()}",
             "type": f"sent {update.interaction.event_type}",
             "summary": _sent_summary(update.interaction),
             "raw": _raw(message),

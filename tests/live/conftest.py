@@ -1,0 +1,285 @@
+"""Live-layer tests run against real parts: the sandbox served by uvicorn on a free 127.0.0.1
+port (REST, rooms, simulated replica) and a real SQLite store migrated to head."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import socket
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import Engine
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from cvi_app.live.bus import EventBus, Subscription
+from cvi_app.live.demo_tools import register_demo_tools
+from cvi_app.live.recorder import StoreRecorder
+from cvi_app.live.session import ConversationSession
+from cvi_app.live.tools import ToolRegistry
+from cvi_app.live.updates import EventReceived, InteractionSent, LiveUpdate, ToolCallUpdate
+from cvi_app.protocol import Event
+from cvi_app.sandbox.app import Sandbox, create_sandbox_app, sandbox_of
+from cvi_app.store import ConversationCreate, create_conversation, session_scope
+from cvi_app.store.db import create_db_engine
+from cvi_app.store.migrate import upgrade_to_head
+from cvi_app.store.writer import EventWriter
+from cvi_app.transport import LocalTransport, TransportParams
+
+WAIT = 10.0
+"""Seconds any single wait for a condition may take before the test fails."""
+
+SANDBOX_KEY = "live-tests-key"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def wait_for(
+    condition: Callable[[], object], *, what: str = "condition", within: float = WAIT
+) -> None:
+    """Poll `condition` until it holds; fail after `within` seconds."""
+    deadline = time.monotonic() + within
+    # The conditions span the room, the session and the store; polling keeps tests simple.
+    while not condition():  # noqa: ASYNC110
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
+@contextlib.asynccontextmanager
+async def serve(app: Any) -> AsyncIterator[str]:
+    """Run an ASGI app under uvicorn on a free 127.0.0.1 port, in this event loop."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    await wait_for(lambda: server.started or task.done(), what="uvicorn to start")
+    if task.done():
+        task.result()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, WAIT)
+
+
+# ---- the store -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head, copied by each test that needs a store."""
+    path = tmp_path_factory.mktemp("live-template") / "store.db"
+    upgrade_to_head(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def store_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """A fresh SQLite database at head, for this test only."""
+    path = tmp_path / "store.db"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def engine(store_url: str) -> Iterator[Engine]:
+    engine = create_db_engine(store_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def add_conversation(engine: Engine, conversation_id: str, **fields: Any) -> None:
+    """Store a conversation row, so a recorder can store its events."""
+    data = ConversationCreate.model_validate(
+        {"conversation_id": conversation_id, "mode": "sandbox", **fields}
+    )
+    with session_scope(engine) as session:
+        create_conversation(session, data=data)
+
+
+# ---- the sandbox -----------------------------------------------------------------------------
+
+
+@dataclass
+class LiveSandbox:
+    """A running sandbox: its root URL, its parts and an authorised REST client."""
+
+    root_url: str
+    parts: Sandbox
+    api: httpx.AsyncClient
+
+    async def create(self, **body: Any) -> dict[str, Any]:
+        """`POST /v2/conversations`; return the created conversation."""
+        response = await self.api.post("/v2/conversations", json=body)
+        assert response.status_code == 200, response.text
+        created: dict[str, Any] = response.json()
+        return created
+
+    async def end(self, conversation_id: str) -> None:
+        response = await self.api.post(f"/v2/conversations/{conversation_id}/end")
+        assert response.status_code == 200, response.text
+
+
+@contextlib.asynccontextmanager
+async def start_sandbox(*, mount: str = "", **options: Any) -> AsyncIterator[LiveSandbox]:
+    """The whole sandbox served in this event loop (mounted at `mount`, if given).
+
+    The replica speaks fast (1000 words per second) unless `words_per_second` is given.
+    """
+    options.setdefault("words_per_second", 1000.0)
+    options.setdefault("tool_timeout", 5.0)
+    app = create_sandbox_app(api_key=SANDBOX_KEY, **options)
+    parts = sandbox_of(app)
+    served: Any = app
+    if mount:
+
+        @contextlib.asynccontextmanager
+        async def lifespan(_: Starlette) -> AsyncIterator[None]:
+            yield
+            await parts.aclose()
+
+        served = Starlette(routes=[Mount(mount, app=app)], lifespan=lifespan)
+    async with (
+        serve(served) as root_url,
+        httpx.AsyncClient(
+            base_url=root_url + mount, headers={"x-api-key": SANDBOX_KEY}, timeout=WAIT
+        ) as api,
+    ):
+        yield LiveSandbox(root_url=root_url, parts=parts, api=api)
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[LiveSandbox]:
+    """The sandbox with the stock personas; replicas speak fast."""
+    async with start_sandbox() as running:
+        yield running
+
+
+# ---- a session over a real room, recorded in the real store ----------------------------------
+
+
+@dataclass
+class Watched:
+    """Everything a session published on the bus, read straight off its subscription."""
+
+    subscription: Subscription[LiveUpdate]
+    _seen: list[LiveUpdate] = field(default_factory=list)
+
+    @property
+    def updates(self) -> list[LiveUpdate]:
+        self._seen.extend(self.subscription.drain())
+        return self._seen
+
+    def events(self) -> list[Event]:
+        return [u.event for u in self.updates if isinstance(u, EventReceived)]
+
+    def sent(self) -> list[InteractionSent]:
+        return [u for u in self.updates if isinstance(u, InteractionSent)]
+
+    def tool_updates(self) -> list[ToolCallUpdate]:
+        return [u for u in self.updates if isinstance(u, ToolCallUpdate)]
+
+    def of_type(self, event_type: str) -> list[Event]:
+        return [e for e in self.events() if e.event_type == event_type]
+
+    def replica_lines(self) -> list[str]:
+        """What the replica said, from its `conversation.utterance` events."""
+        return [
+            e.properties.speech  # type: ignore[union-attr]
+            for e in self.of_type("conversation.utterance")
+            if e.role in ("replica", "pal")
+        ]
+
+    def turns_finished(self) -> int:
+        return len(self.of_type("conversation.replica.stopped_speaking"))
+
+    async def wait(self, condition: Callable[[], object], what: str) -> None:
+        await wait_for(condition, what=what)
+
+
+def watch(bus: EventBus[LiveUpdate], topic: str) -> Watched:
+    return Watched(bus.subscribe(topic))
+
+
+@dataclass
+class Live:
+    """A started session in a sandbox conversation, with what it published."""
+
+    conversation: dict[str, Any]
+    session: ConversationSession
+    transport: LocalTransport
+    seen: Watched
+    writer: EventWriter
+    ended: list[str]
+
+    @property
+    def cid(self) -> str:
+        return str(self.conversation["conversation_id"])
+
+    def replica_id(self) -> str:
+        [replica] = [p.id for p in self.transport.participants().values() if p.is_replica]
+        return replica
+
+
+@pytest.fixture
+async def open_session(sandbox: LiveSandbox, engine: Engine) -> AsyncIterator[Callable[..., Any]]:
+    """`await open_session(**create_body, tools=...)`: a live session, recorded in the store.
+
+    Every session opened is closed (its writer flushed, its collector stopped) afterwards.
+    """
+    opened: list[Live] = []
+
+    async def open_(
+        *,
+        tools: ToolRegistry | None = None,
+        where: LiveSandbox | None = None,
+        session_options: dict[str, Any] | None = None,
+        **body: Any,
+    ) -> Live:
+        conversation = await (where or sandbox).create(**body)
+        cid = conversation["conversation_id"]
+        add_conversation(engine, cid)
+        transport = LocalTransport(
+            TransportParams(
+                room_url=conversation["conversation_url"],
+                meeting_token=conversation.get("meeting_token"),
+                user_name="cvi-studio",
+            )
+        )
+        bus: EventBus[LiveUpdate] = EventBus()
+        writer = EventWriter(engine, max_delay=0.01)
+        ended: list[str] = []
+        session = ConversationSession(
+            cid,
+            transport,
+            bus=bus,
+            recorder=StoreRecorder(cid, engine=engine, writer=writer),
+            tools=tools if tools is not None else register_demo_tools(ToolRegistry()),
+            on_end=ended.append,
+            **(session_options or {}),
+        )
+        live = Live(conversation, session, transport, watch(bus, cid), writer, ended)
+        opened.append(live)
+        await session.start()
+        return live
+
+    yield open_
+    for live in opened:
+        await live.session.close("test over")
+        live.seen.subscription.close()
+        await live.writer.aclose()

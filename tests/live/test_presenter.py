@@ -1,0 +1,230 @@
+"""How updates look in the room: transcript lines merged by id, and event-log rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cvi_app.live.presenter import RAW_PREVIEW_CHARS, TranscriptPresenter, event_row, tool_row
+from cvi_app.live.updates import (
+    EventReceived,
+    InteractionSent,
+    LiveUpdate,
+    StatusChanged,
+    ToolCallUpdate,
+)
+from cvi_app.protocol import (
+    echo_text,
+    interrupt,
+    parse_event,
+    respond,
+    split_echo_audio,
+    split_echo_text,
+)
+
+CID = "c1"
+
+
+def received(
+    event_type: str, properties: dict[str, Any] | None = None, **top: Any
+) -> EventReceived:
+    raw = {"message_type": "conversation", "event_type": event_type, "conversation_id": CID, **top}
+    if properties is not None:
+        raw["properties"] = properties
+    return EventReceived(event=parse_event(raw))
+
+
+def streaming(speech: str, index: int, *, final: bool = False, **props: Any) -> EventReceived:
+    return received(
+        "conversation.utterance.streaming",
+        {"role": "replica", "speech": speech, "content_index": index, "final": final, **props},
+        inference_id="inf-1",
+        seq=10 + index,
+    )
+
+
+def merged(lines: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """What the browser shows: items upserted by id, fields merged."""
+    shown: dict[str, dict[str, Any]] = {}
+    for line in lines:
+        shown[line["id"]] = {**shown.get(line["id"], {}), **line}
+    return shown
+
+
+def lines_of(updates: list[LiveUpdate]) -> list[dict[str, Any]]:
+    presenter = TranscriptPresenter()
+    return [line for update in updates for line in presenter.lines(update)]
+
+
+def test_streaming_updates_and_the_utterance_of_one_reply_are_one_line() -> None:
+    updates: list[LiveUpdate] = [
+        received(
+            "conversation.utterance",
+            {"role": "replica", "speech": "Hello there friend"},
+            inference_id="inf-1",
+            seq=9,
+        ),
+        streaming("Hello", 0),
+        streaming("Hello there", 1),
+        streaming("Hello there friend", 2, final=True),
+        received(
+            "conversation.replica.stopped_speaking",
+            {"duration": 1.5, "interrupted": False},
+            inference_id="inf-1",
+            seq=13,
+        ),
+    ]
+    lines = lines_of(updates)
+    assert {line["id"] for line in lines} == {"r-inf-1"}
+    [line] = merged(lines).values()
+    assert line["text"] == "Hello there friend"
+    assert line["streamed"] == "Hello there friend"
+    assert line["partial"] is False and "interrupted" not in line
+    assert lines[1]["partial"] is True, "a line is partial while it streams"
+
+
+def test_user_and_replica_lines_of_one_turn_stay_apart() -> None:
+    lines = lines_of(
+        [
+            received("conversation.utterance", {"role": "user", "speech": "hi"}, inference_id="i"),
+            received(
+                "conversation.utterance", {"role": "replica", "speech": "yo"}, inference_id="i"
+            ),
+        ]
+    )
+    assert [(line["id"], line["role"]) for line in lines] == [("u-i", "user"), ("r-i", "replica")]
+
+
+def test_an_interrupted_reply_is_marked_on_its_line() -> None:
+    lines = lines_of(
+        [
+            received(
+                "conversation.utterance",
+                {"role": "replica", "speech": "A long story about"},
+                inference_id="inf-1",
+            ),
+            streaming("A long", 0),
+            received(
+                "conversation.replica.stopped_speaking",
+                {"duration": 0.4, "interrupted": True},
+                inference_id="inf-1",
+            ),
+            streaming("A long", 1, final=True, is_interrupted=True),
+            received("conversation.replica_interrupted", inference_id="inf-1"),
+        ]
+    )
+    [line] = merged(lines).values()
+    assert line["interrupted"] is True and line["partial"] is False
+    assert line["streamed"] == "A long"
+
+
+def test_an_interrupted_user_utterance_is_marked_too() -> None:
+    [line] = lines_of(
+        [
+            received(
+                "conversation.utterance",
+                {"role": "user", "speech": "wait", "interrupted": True},
+                inference_id="u1",
+            )
+        ]
+    )
+    assert (line["id"], line["interrupted"]) == ("u-u1", True)
+
+
+def test_the_chunks_of_an_echo_join_into_one_line() -> None:
+    text = " ".join(f"word{i}" for i in range(1500))
+    chunks = split_echo_text(CID, text)
+    assert len(chunks) > 1
+    lines = lines_of([InteractionSent(interaction=chunk) for chunk in chunks])
+    shown = merged(lines)
+    [line] = shown.values()
+    assert line["text"] == text and line["echo"] is True and line["role"] == "replica"
+    assert line["id"] == f"r-{chunks[0].properties.inference_id}"
+
+
+def test_two_echoes_are_two_lines_and_audio_shows_as_audio() -> None:
+    first = echo_text(CID, "first", inference_id="e1")
+    second = echo_text(CID, "second", inference_id="e2")
+    audio = split_echo_audio(CID, b"\x00\x01" * 100, sample_rate=16000)
+    shown = merged(lines_of([InteractionSent(interaction=i) for i in (first, second, *audio)]))
+    assert [line["text"] for line in shown.values()] == ["first", "second", "[audio]"]
+
+
+def test_what_does_not_change_the_transcript_gives_no_lines() -> None:
+    assert (
+        lines_of(
+            [
+                InteractionSent(interaction=respond(CID, "hello")),
+                InteractionSent(interaction=interrupt(CID)),
+                received("conversation.replica.started_speaking", inference_id="inf-1"),
+                received("conversation.stopped_speaking", {"role": "user", "duration": 1.0}),
+                received("conversation.replica.stopped_speaking", {"duration": 1.0}),
+                StatusChanged(status="live"),
+            ]
+        )
+        == []
+    )
+
+
+def test_an_event_row_names_the_event_and_shows_it_raw() -> None:
+    row = event_row(
+        received(
+            "conversation.tool_call",
+            {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+            seq=7,
+        )
+    )
+    assert row is not None
+    assert (row["id"], row["seq"], row["type"]) == ("e-7", 7, "conversation.tool_call")
+    assert row["summary"] == 'get_weather({"city": "Paris"})'
+    assert '"event_type": "conversation.tool_call"' in row["raw"]
+
+
+def test_a_huge_event_shows_only_a_preview() -> None:
+    row = event_row(
+        received("conversation.utterance", {"role": "replica", "speech": "x" * 50_000}, seq=1)
+    )
+    assert row is not None
+    assert len(row["raw"]) <= RAW_PREVIEW_CHARS + 2
+    assert row["summary"] == "replica: " + "x" * 89 + "…"
+
+
+def test_every_sent_interaction_gets_its_own_row() -> None:
+    ids = []
+    for n in range(50):
+        row = event_row(InteractionSent(interaction=respond(CID, f"message {n}")))  # freed at once
+        assert row is not None and row["type"] == "sent conversation.respond"
+        assert row["summary"] == f"message {n}"
+        ids.append(row["id"])
+    assert len(set(ids)) == len(ids)
+
+
+def test_events_without_seq_or_inference_get_their_own_lines_and_rows() -> None:
+    ids, rows = [], []
+    presenter = TranscriptPresenter()
+    for n in range(50):
+        update = received("conversation.utterance", {"role": "replica", "speech": f"line {n}"})
+        ids.extend(line["id"] for line in presenter.lines(update))
+        row = event_row(update)
+        assert row is not None
+        rows.append(row["id"])
+        del update
+    assert len(set(ids)) == len(set(rows)) == 50
+
+
+def test_status_and_tool_updates_are_not_event_rows_and_tools_have_their_own() -> None:
+    assert event_row(StatusChanged(status="ended", reason="done")) is None
+    call = ToolCallUpdate(
+        tool_call_id="call-1",
+        name="get_weather",
+        arguments={"city": "Paris"},
+        status="success",
+        output="x" * 1000,
+        latency_ms=12.4,
+    )
+    assert event_row(call) is None
+    row = tool_row(call)
+    assert row["arguments"] == '{"city": "Paris"}'
+    assert row["latency"] == "12 ms" and row["status"] == "success"
+    assert len(row["output"]) == 300
+    pending = tool_row(call.model_copy(update={"status": "pending", "latency_ms": None}))
+    assert pending["latency"] == ""

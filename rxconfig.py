@@ -6,6 +6,10 @@ import reflex as rx
 config = rx.Config(
     app_name="cvi_app",
     telemetry_enabled=False,
-    db_url="sqlite:///cvi_studio.db",
-    plugins=[rx.plugins.RadixThemesPlugin(), rx.plugins.SitemapPlugin()],
+    # In a hidden folder: the dev server reloads on changes to files in the app root.
+    db_url="sqlite:///.data/cvi_studio.db",
+    plugins=[
+        rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="indigo", radius="medium")),
+        rx.plugins.SitemapPlugin(),
+    ],
 )

@@ -7,7 +7,6 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 import cvi_app.store.models  # noqa: F401  (the store's tables, for `reflex db makemigrations`)
-from cvi_app import styles
 from cvi_app.config import get_settings
 from cvi_app.live.manager import get_manager
 from cvi_app.pages.component_demo import component_demo
@@ -36,10 +35,7 @@ async def _close_sessions():
     await get_manager().aclose()
 
 
-app = rx.App(
-    theme=rx.theme(accent_color=styles.ACCENT, radius="medium"),
-    api_transformer=_extra_routes(),
-)
+app = rx.App(api_transformer=_extra_routes())
 app.register_lifespan_task(_close_sessions)
 app.add_page(home, route="/", title="CVI Studio", on_load=[AppState.load_mode, HomeState.load])
 app.add_page(

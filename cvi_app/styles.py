@@ -2,11 +2,9 @@
 
 import reflex as rx
 
-ACCENT = "indigo"
 PAGE_MAX_WIDTH = "72rem"
 SPACE = {"xs": "1", "sm": "2", "md": "4", "lg": "6"}
 
-MODE_COLORS = {"sandbox": "amber", "tavus": "green"}
 
 card_style = {
     "border": f"1px solid {rx.color('gray', 5)}",

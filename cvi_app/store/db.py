@@ -12,9 +12,10 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlmodel import Session
 
 __all__ = [
@@ -91,6 +92,7 @@ def create_db_engine(
     """
     resolved = database_url(url)
     if resolved.startswith("sqlite"):
+        _make_sqlite_folder(resolved)
         engine = create_engine(
             resolved,
             echo=echo,
@@ -99,6 +101,12 @@ def create_db_engine(
         _configure_sqlite(engine, foreign_keys=foreign_keys)
         return engine
     return create_engine(resolved, echo=echo, pool_pre_ping=True)
+
+
+def _make_sqlite_folder(url: str) -> None:
+    database = make_url(url).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:

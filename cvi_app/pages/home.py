@@ -22,6 +22,34 @@ def _choice(label: str, items, value, on_change) -> rx.Component:
     )
 
 
+def _seconds(label: str, value, on_change) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="1"),
+        rx.input(value=value, on_change=on_change, type="number", min="0", aria_label=label),
+        spacing="1",
+    )
+
+
+def _options() -> rx.Component:
+    return rx.hstack(
+        _seconds(
+            "Max call duration (s)", HomeState.max_call_duration, HomeState.set_max_call_duration
+        ),
+        _seconds(
+            "Ends after everyone left (s)",
+            HomeState.participant_left_timeout,
+            HomeState.set_participant_left_timeout,
+        ),
+        _seconds(
+            "Ends if nobody joins (s)",
+            HomeState.participant_absent_timeout,
+            HomeState.set_participant_absent_timeout,
+        ),
+        spacing="4",
+        wrap="wrap",
+    )
+
+
 def _start_form() -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -51,6 +79,7 @@ def _start_form() -> rx.Component:
             aria_label="Greeting",
             width="100%",
         ),
+        _options(),
         rx.cond(
             HomeState.catalog_error != "",
             rx.callout(HomeState.catalog_error, color_scheme="red", role="alert"),

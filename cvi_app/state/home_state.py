@@ -23,6 +23,9 @@ class HomeState(rx.State):
     name: str = ""
     context: str = ""
     greeting: str = ""
+    max_call_duration: str = "3600"
+    participant_left_timeout: str = "60"
+    participant_absent_timeout: str = "300"
     starting: bool = False
     catalog_error: str = ""
     live: list[str] = []
@@ -73,6 +76,21 @@ class HomeState(rx.State):
         """Choose what the replica says first."""
         self.greeting = value
 
+    @rx.event
+    def set_max_call_duration(self, value: str) -> None:
+        """Longest the call may last, in seconds."""
+        self.max_call_duration = value
+
+    @rx.event
+    def set_participant_left_timeout(self, value: str) -> None:
+        """Seconds the call lasts after the last person leaves."""
+        self.participant_left_timeout = value
+
+    @rx.event
+    def set_participant_absent_timeout(self, value: str) -> None:
+        """Seconds the call waits for a first person to join."""
+        self.participant_absent_timeout = value
+
     @rx.event(background=True)
     async def start(self):
         """Start a conversation with the chosen options and open its room."""
@@ -89,10 +107,15 @@ class HomeState(rx.State):
                     name=self.name,
                     context=self.context,
                     greeting=self.greeting,
+                    max_call_duration=self.max_call_duration or "3600",
+                    participant_left_timeout=self.participant_left_timeout or "0",
+                    participant_absent_timeout=self.participant_absent_timeout or "300",
                 )
             except ValidationError as exc:
                 self.starting = False
-                return rx.toast.error(str(exc.errors()[0]["msg"]))
+                error = exc.errors()[0]
+                field = str(error["loc"][0]).replace("_", " ") if error["loc"] else "options"
+                return rx.toast.error(f"{field.capitalize()}: {error['msg']}")
         try:
             conversation = await get_manager().start_conversation(owner=owner, options=options)
         except Exception as exc:

@@ -82,3 +82,39 @@ def test_another_browser_cannot_see_or_control_a_conversation(
         expect(stranger.get_by_role("button", name="Respond")).to_have_count(0)
     finally:
         other.close()
+
+
+def _wav(path, seconds: float = 0.5, rate: int = 16000) -> None:
+    import math
+    import struct
+    import wave
+
+    frames = b"".join(
+        struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate)))
+        for i in range(int(seconds * rate))
+    )
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(frames)
+
+
+def test_uploaded_wav_is_echoed_as_audio(page: Page, app_server, tmp_path) -> None:
+    _start(page, app_server)
+    wav = tmp_path / "hello.wav"
+    _wav(wav)
+    page.locator("#echo-audio input[type=file]").set_input_files(str(wav))
+    page.get_by_role("button", name="Echo audio").click()
+    transcript = page.get_by_role("log", name="Transcript")
+    expect(transcript.locator("[data-role=replica]", has_text="[audio").first).to_be_visible(
+        timeout=LONG
+    )
+
+
+def test_bad_start_option_is_refused_with_a_message(page: Page, app_server) -> None:
+    page.goto(app_server.url)
+    page.get_by_label("Max call duration (s)").fill("5")
+    page.get_by_role("button", name="Start conversation").click()
+    expect(page.get_by_text("Max call duration")).to_have_count(2, timeout=LONG)
+    expect(page).not_to_have_url("**/room/**")

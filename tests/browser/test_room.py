@@ -118,3 +118,19 @@ def test_bad_start_option_is_refused_with_a_message(page: Page, app_server) -> N
     page.get_by_role("button", name="Start conversation").click()
     expect(page.get_by_text("Max call duration")).to_have_count(2, timeout=LONG)
     expect(page).not_to_have_url("**/room/**")
+
+
+def test_reloading_a_room_restores_its_transcript_and_keeps_it_live(page: Page, app_server) -> None:
+    _start(page, app_server)
+    page.get_by_role("textbox", name="Message").fill("Remember this line")
+    page.get_by_role("button", name="Respond").click()
+    transcript = page.get_by_role("log", name="Transcript")
+    expect(transcript.get_by_text("Remember this line", exact=True)).to_be_visible(timeout=LONG)
+
+    page.reload()
+    expect(page.locator("#room-status")).to_have_text("live", timeout=LONG)
+    transcript = page.get_by_role("log", name="Transcript")
+    expect(transcript.get_by_text("Remember this line", exact=True)).to_be_visible(timeout=LONG)
+    page.get_by_role("textbox", name="Message").fill("And after the reload")
+    page.get_by_role("button", name="Respond").click()
+    expect(transcript.get_by_text("And after the reload", exact=True)).to_be_visible(timeout=LONG)

@@ -10,6 +10,7 @@ a conversation's URL is `<sandbox mount>/rooms/<conversation_id>`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
@@ -17,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Literal, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
@@ -94,6 +95,10 @@ class _RestApi:
             fault = self.registry.faults.take(request.method, _api_path(request))
             if fault is not None:
                 if fault.delay > 0:
+                    # A slow API is slow to answer, not to receive: take the body first, as a
+                    # real server does, so a request whose caller gave up is still carried out.
+                    with contextlib.suppress(ClientDisconnect):
+                        await request.body()
                     await asyncio.sleep(fault.delay)
                 if fault.status is not None:
                     body = (

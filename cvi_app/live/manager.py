@@ -13,15 +13,19 @@ import logging
 from pydantic import BaseModel, Field
 
 from cvi_app.config import Settings, get_settings
-from cvi_app.live.audio import AudioError
 from cvi_app.live.bus import EventBus
 from cvi_app.live.demo_tools import register_demo_tools
+from cvi_app.live.describe import describe_error
+from cvi_app.live.orphans import OrphanSweeper, may_have_created
 from cvi_app.live.recorder import StoreRecorder
 from cvi_app.live.session import ConversationSession, SessionError
 from cvi_app.live.tools import ToolRegistry
 from cvi_app.live.updates import LiveUpdate
-from cvi_app.protocol import ProtocolError
-from cvi_app.store.conversations import create_conversation, get_conversation
+from cvi_app.store.conversations import (
+    create_conversation,
+    get_conversation,
+    update_conversation_status,
+)
 from cvi_app.store.db import get_engine, run_in_transaction
 from cvi_app.store.models import ConversationCreate
 from cvi_app.store.writer import EventWriter
@@ -53,10 +57,27 @@ class StartOptions(BaseModel):
 
 
 class SessionManager:
-    """Owns every live `ConversationSession` of this process."""
+    """Owns every live `ConversationSession` of this process.
 
-    def __init__(self, settings: Settings, *, tools: ToolRegistry | None = None) -> None:
+    Args:
+        settings: The app's settings (mode, API base and key, webhook URL).
+        tools: Tools answered automatically (the demo tools when None).
+        api_timeout: Seconds to wait for each Tavus API answer.
+        orphan_window: Seconds to keep looking for a conversation the API created for a start
+            that failed without a clear answer (it is then ended).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        tools: ToolRegistry | None = None,
+        api_timeout: float = 10.0,
+        orphan_window: float = 60.0,
+    ) -> None:
         self.settings = settings
+        self.api_timeout = api_timeout
+        self.orphans = OrphanSweeper(self.client, window=orphan_window)
         self.bus: EventBus[LiveUpdate] = EventBus()
         self.tools = tools or register_demo_tools(ToolRegistry())
         self._sessions: dict[str, ConversationSession] = {}
@@ -74,7 +95,7 @@ class SessionManager:
             key = s.tavus_api_key.get_secret_value()
         else:
             key = s.sandbox_api_key.get_secret_value() if s.sandbox_api_key else SANDBOX_CLIENT_KEY
-        return TavusClient(api_key=key, base_url=s.api_base)
+        return TavusClient(api_key=key, base_url=s.api_base, timeout=self.api_timeout)
 
     async def catalog(self) -> tuple[list[Persona], list[Replica]]:
         """The personas and replicas a conversation can be started with."""
@@ -84,15 +105,34 @@ class SessionManager:
         return list(personas.data), list(replicas.data)
 
     async def start_conversation(self, *, owner: str, options: StartOptions) -> Conversation:
-        """Create a conversation through the API, record it, and join its room."""
+        """Create a conversation through the API, record it, and join its room.
+
+        A start that fails leaves nothing behind: no session, and no conversation left running
+        at the API (one created before the failure, or created late after a timeout, is ended).
+        """
+        callback_url, attempt = self.orphans.mark(self.settings.webhook_url())
+        try:
+            conversation = await self._create(options, callback_url=callback_url)
+        except TavusError as exc:
+            if may_have_created(exc):
+                self.orphans.sweep(attempt)
+            raise
+        try:
+            await self._take_over(conversation, owner=owner, options=options)
+        except BaseException as exc:
+            await self._abandon(conversation, reason=describe_error(exc))
+            raise
+        return conversation
+
+    async def _create(self, options: StartOptions, *, callback_url: str) -> Conversation:
         async with self.client() as client:
-            conversation = await client.create_conversation(
+            return await client.create_conversation(
                 persona_id=options.persona_id or None,
                 replica_id=options.replica_id or None,
                 conversation_name=options.name or None,
                 conversational_context=options.context or None,
                 custom_greeting=options.greeting or None,
-                callback_url=self.settings.webhook_url(),
+                callback_url=callback_url,
                 require_auth=options.require_auth,
                 properties={
                     "max_call_duration": options.max_call_duration,
@@ -100,6 +140,11 @@ class SessionManager:
                     "participant_absent_timeout": options.participant_absent_timeout,
                 },
             )
+
+    async def _take_over(
+        self, conversation: Conversation, *, owner: str, options: StartOptions
+    ) -> None:
+        """Record a conversation the API just created and join its room."""
         if not conversation.conversation_url:
             raise TavusError("the API returned a conversation without a room URL")
         cid = conversation.conversation_id
@@ -119,7 +164,37 @@ class SessionManager:
         self._owners[cid] = owner
         self._join_urls[cid] = conversation.join_url or conversation.conversation_url
         await self._open_session(cid, conversation.conversation_url, conversation.meeting_token)
-        return conversation
+
+    async def _abandon(self, conversation: Conversation, *, reason: str) -> None:
+        """Undo a start that failed after the API created the conversation.
+
+        Nothing is left half-made: the conversation is ended at the API (so it costs nothing),
+        its record, if one was written, says it ended and why, and no session or owner stays.
+        """
+        cid = conversation.conversation_id
+        logger.warning("conversation %s: start failed after creation: %s", cid, reason)
+        session = self._sessions.pop(cid, None)
+        if session is not None:
+            await session.close(f"start failed: {reason}")
+        self._owners.pop(cid, None)
+        self._join_urls.pop(cid, None)
+        try:
+            async with self.client() as client:
+                await client.end_conversation(cid)
+        except TavusError as exc:
+            logger.warning("conversation %s: ending the failed start failed: %s", cid, exc)
+        try:
+            await run_in_transaction(
+                get_engine(),
+                lambda s: update_conversation_status(
+                    s,
+                    conversation_id=cid,
+                    status="ended",
+                    shutdown_reason=f"start failed: {reason}",
+                ),
+            )
+        except Exception:
+            logger.exception("conversation %s: recording the failed start failed", cid)
 
     async def end_conversation(self, conversation_id: str, *, owner: str) -> None:
         """End the call for everyone (REST end) and close the session."""
@@ -207,6 +282,7 @@ class SessionManager:
 
     async def aclose(self) -> None:
         """End every session and flush the store (backend shutdown)."""
+        await self.orphans.aclose()
         for session in list(self._sessions.values()):
             await session.close("backend shutting down")
         if self._writer is not None:
@@ -222,13 +298,6 @@ def get_manager() -> SessionManager:
     if _manager is None:
         _manager = SessionManager(get_settings())
     return _manager
-
-
-def describe_error(exc: BaseException) -> str:
-    """A message for a person, from any error a start or send can raise."""
-    if isinstance(exc, SessionError | TavusError | ProtocolError | AudioError):
-        return str(exc)
-    return f"Unexpected error: {type(exc).__name__}"
 
 
 __all__: list[str] = [

@@ -18,6 +18,7 @@ from cvi_app.store.conversations import get_conversation
 from cvi_app.store.db import dispose_engines
 from cvi_app.store.models import Conversation, ConversationEvent
 from cvi_app.tavus import TavusError
+from cvi_app.tavus.errors import TavusAPIError
 from tests.live.conftest import SANDBOX_KEY, LiveSandbox, start_sandbox, wait_for
 
 
@@ -154,7 +155,8 @@ async def test_a_start_the_api_refuses_is_reported_and_nothing_is_recorded(
         await manager.start_conversation(
             owner="tab-a", options=StartOptions(persona_id="p-no-such-persona")
         )
-    assert describe_error(refused.value) == str(refused.value)
+    assert isinstance(refused.value, TavusAPIError)
+    assert refused.value.message in describe_error(refused.value)
     with session_scope(engine) as s:
         assert list(s.exec(select(Conversation))) == []
     assert manager.live_conversations(owner="tab-a") == []

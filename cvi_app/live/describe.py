@@ -1,0 +1,96 @@
+"""`describe_error`: what a person is told when a start, send or end fails.
+
+Every message is one plain sentence that names the problem and, where there is one, what to do
+next. Unexpected errors are named by type only: their text may hold internals.
+"""
+
+from __future__ import annotations
+
+from cvi_app.live.audio import AudioError
+from cvi_app.live.session import SessionError
+from cvi_app.protocol import ProtocolError
+from cvi_app.tavus import TavusError
+from cvi_app.tavus.errors import (
+    TavusAPIError,
+    TavusAuthError,
+    TavusConcurrencyLimitError,
+    TavusNotFoundError,
+    TavusRateLimitError,
+    TavusServerError,
+    TavusTimeoutError,
+    TavusTransportError,
+    TavusValidationError,
+)
+from cvi_app.transport import TransportError
+
+__all__ = ["describe_error", "describe_tavus_error"]
+
+
+def describe_error(exc: BaseException) -> str:
+    """A message for a person, from any error a start or send can raise.
+
+    Args:
+        exc: The error.
+
+    Returns:
+        One sentence naming the problem.
+    """
+    if isinstance(exc, TavusError):
+        return describe_tavus_error(exc)
+    if isinstance(exc, TransportError):
+        return _sentence(f"Could not connect to the conversation's room: {exc}")
+    if isinstance(exc, SessionError | ProtocolError | AudioError):
+        return str(exc)
+    return f"Unexpected error: {type(exc).__name__}"
+
+
+def describe_tavus_error(exc: TavusError) -> str:
+    """A message for a person from a Tavus API error, saying what went wrong and what to do.
+
+    Args:
+        exc: Any error the Tavus client raised.
+
+    Returns:
+        One sentence; it carries the API's own explanation, never the API key.
+    """
+    if isinstance(exc, TavusAuthError):
+        return _sentence(
+            f"The Tavus API did not accept the API key ({_api_says(exc)}); "
+            "check the key the app is configured with"
+        )
+    if isinstance(exc, TavusConcurrencyLimitError):
+        return _sentence(
+            "The Tavus account is already running its maximum number of concurrent "
+            f"conversations ({_api_says(exc)}); end one and try again"
+        )
+    if isinstance(exc, TavusRateLimitError):
+        wait = (
+            f"try again in {exc.retry_after:g} s"
+            if exc.retry_after is not None
+            else "try again in a moment"
+        )
+        return _sentence(f"The Tavus API is limiting how often it may be called; {wait}")
+    if isinstance(exc, TavusServerError):
+        return _sentence(
+            f"The Tavus API failed on its side ({_api_says(exc)}); try again in a moment"
+        )
+    if isinstance(exc, TavusValidationError):
+        return _sentence(f"The Tavus API refused the request: {exc.message}")
+    if isinstance(exc, TavusNotFoundError):
+        return _sentence(f"The Tavus API does not know it: {exc.message}")
+    if isinstance(exc, TavusAPIError):
+        return _sentence(f"The Tavus API answered with an error ({_api_says(exc)})")
+    if isinstance(exc, TavusTimeoutError):
+        return _sentence(f"The Tavus API did not answer in time ({exc}); try again")
+    if isinstance(exc, TavusTransportError):
+        return _sentence(f"Could not reach the Tavus API ({exc}); check the connection")
+    return _sentence(f"The Tavus API gave an answer the app cannot use: {exc}")
+
+
+def _api_says(exc: TavusAPIError) -> str:
+    return f"HTTP {exc.status_code}: {exc.message.rstrip('.')}"
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else text + "."

@@ -8,14 +8,21 @@ from starlette.routing import Mount
 
 import cvi_app.store.models  # noqa: F401  (the store's tables, for `reflex db makemigrations`)
 from cvi_app.config import get_settings
+from cvi_app.exports import export_routes
 from cvi_app.live.manager import get_manager
 from cvi_app.pages.component_demo import component_demo
+from cvi_app.pages.conversation import conversation
+from cvi_app.pages.history import history
 from cvi_app.pages.home import home
 from cvi_app.pages.room import room
 from cvi_app.sandbox.app import create_sandbox_app
 from cvi_app.state import AppState
+from cvi_app.state.conversation_state import ConversationState, TimelinePager, TranscriptPager
+from cvi_app.state.history_state import HistoryState
 from cvi_app.state.home_state import HomeState
 from cvi_app.state.room_state import RoomState
+from cvi_app.store import get_engine
+from cvi_app.webhooks import webhook_routes
 
 
 def _extra_routes() -> Starlette:
@@ -26,7 +33,13 @@ def _extra_routes() -> Starlette:
         words_per_second=settings.sandbox_words_per_second,
         twins=settings.sandbox_twins,
     )
-    return Starlette(routes=[Mount("/sandbox", app=sandbox)])
+    return Starlette(
+        routes=[
+            *webhook_routes(settings=settings, engine_factory=get_engine),
+            *export_routes(engine_factory=get_engine),
+            Mount("/sandbox", app=sandbox),
+        ]
+    )
 
 
 @contextlib.asynccontextmanager
@@ -49,4 +62,21 @@ app.add_page(
     route="/dev/call-components",
     title="CVI Studio: call components",
     on_load=AppState.load_mode,
+)
+app.add_page(
+    history,
+    route="/history",
+    title="CVI Studio: history",
+    on_load=[AppState.load_mode, HistoryState.load],
+)
+app.add_page(
+    conversation,
+    route="/history/[conversation_id]",
+    title="CVI Studio: conversation",
+    on_load=[
+        AppState.load_mode,
+        ConversationState.load,
+        TranscriptPager.load,
+        TimelinePager.load,
+    ],
 )

@@ -9,9 +9,12 @@ on a worker thread (`run_in_transaction`), never on the event loop.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
+import time
 from collections.abc import Callable
+from datetime import datetime
 
 from pydantic import ValidationError
 from sqlalchemy import Engine
@@ -20,17 +23,21 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from cvi_app.config import Settings
-from cvi_app.protocol import ProtocolError, parse_webhook
+from cvi_app.protocol import ProtocolError, Webhook, parse_webhook
 from cvi_app.store import run_in_transaction
 from cvi_app.store.types import utc_now
-from cvi_app.webhooks.ingest import ingest_webhook
+from cvi_app.webhooks.ingest import IngestOutcome, ingest_webhook
 
-__all__ = ["MAX_BODY_BYTES", "WEBHOOK_PATH", "webhook_routes"]
+__all__ = ["MAX_BODY_BYTES", "UNKNOWN_GRACE_S", "WEBHOOK_PATH", "webhook_routes"]
 
 logger = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/api/webhooks/tavus/{secret}"
 MAX_BODY_BYTES = 1024 * 1024
+# A webhook can overtake the app's own record of a conversation it is still creating (the
+# replica joins while the create call returns): an unknown conversation is looked up again for
+# this long before the webhook is refused.
+UNKNOWN_GRACE_S = 3.0
 REDACTED = "[redacted]"
 
 
@@ -39,7 +46,11 @@ class _BodyTooLarge(Exception):
 
 
 def webhook_routes(
-    *, settings: Settings, engine_factory: Callable[[], Engine], path: str = WEBHOOK_PATH
+    *,
+    settings: Settings,
+    engine_factory: Callable[[], Engine],
+    path: str = WEBHOOK_PATH,
+    unknown_grace_s: float = UNKNOWN_GRACE_S,
 ) -> list[Route]:
     """The webhook endpoint as Starlette routes, for the app or a test server.
 
@@ -48,21 +59,28 @@ def webhook_routes(
         engine_factory: Returns the store's engine (called per request, so the app's engine is
             made on first use, not at import).
         path: The route path; it must contain `{secret}`.
+        unknown_grace_s: How long a webhook for an unknown conversation waits for the
+            conversation to be recorded before it is refused.
 
     Returns:
         One `POST` route.
     """
     endpoint = _WebhookEndpoint(
-        secret=settings.webhook_secret.get_secret_value(), engine_factory=engine_factory
+        secret=settings.webhook_secret.get_secret_value(),
+        engine_factory=engine_factory,
+        unknown_grace_s=unknown_grace_s,
     )
     return [Route(path, endpoint.handle, methods=["POST"], name="tavus_webhook")]
 
 
 class _WebhookEndpoint:
-    def __init__(self, *, secret: str, engine_factory: Callable[[], Engine]) -> None:
+    def __init__(
+        self, *, secret: str, engine_factory: Callable[[], Engine], unknown_grace_s: float
+    ) -> None:
         self._secret = secret
         self._secret_bytes = secret.encode("utf-8")
         self._engine_factory = engine_factory
+        self._unknown_grace_s = unknown_grace_s
 
     async def handle(self, request: Request) -> Response:
         client = request.client.host if request.client else "?"
@@ -89,12 +107,7 @@ class _WebhookEndpoint:
         payload = body.decode("utf-8").replace(self._secret, REDACTED)
         received_at = utc_now()
         try:
-            outcome = await run_in_transaction(
-                self._engine_factory(),
-                lambda s: ingest_webhook(
-                    s, webhook=webhook, payload=payload, received_at=received_at
-                ),
-            )
+            outcome = await self._ingest(webhook, payload, received_at)
         except ValidationError as exc:
             error = ProtocolError.from_validation_error(exc)
             logger.warning("webhook from %s refused: unstorable webhook: %s", client, error)
@@ -114,6 +127,22 @@ class _WebhookEndpoint:
             return _error(404, "unknown conversation")
         logger.info("webhook %s for %s: %s", webhook.event_type, webhook.conversation_id, outcome)
         return JSONResponse({"status": outcome})
+
+    async def _ingest(self, webhook: Webhook, payload: str, received_at: datetime) -> IngestOutcome:
+        """Store the webhook; an unknown conversation is looked up again for a short while."""
+        deadline = time.monotonic() + self._unknown_grace_s
+        pause = 0.05
+        while True:
+            outcome = await run_in_transaction(
+                self._engine_factory(),
+                lambda s: ingest_webhook(
+                    s, webhook=webhook, payload=payload, received_at=received_at
+                ),
+            )
+            if outcome != "unknown_conversation" or time.monotonic() + pause > deadline:
+                return outcome
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.5)
 
 
 async def _read_body(request: Request) -> bytes:

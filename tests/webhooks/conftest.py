@@ -61,10 +61,15 @@ def serve_asgi(app: ASGIApp, *, startup_timeout: float = 10.0) -> Iterator[str]:
         sock.close()
 
 
-def webhook_app(engine_factory: Callable[[], Engine], secret: str = SECRET) -> Starlette:
+def webhook_app(
+    engine_factory: Callable[[], Engine], *, secret: str = SECRET, unknown_grace_s: float = 0.2
+) -> Starlette:
     """A bare Starlette app serving only the webhook endpoint."""
     settings = Settings(CVI_WEBHOOK_SECRET=secret, CVI_PUBLIC_URL="http://127.0.0.1")
-    return Starlette(routes=webhook_routes(settings=settings, engine_factory=engine_factory))
+    routes = webhook_routes(
+        settings=settings, engine_factory=engine_factory, unknown_grace_s=unknown_grace_s
+    )
+    return Starlette(routes=routes)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime
 
 import httpx
@@ -79,6 +80,22 @@ def test_a_conversation_the_app_did_not_create_is_refused(
     assert response.status_code == 404
     assert response.json() == {"error": "unknown conversation"}
     assert _deliveries(engine, "c-somebody-else") == []
+
+
+def test_a_webhook_that_overtakes_the_conversation_record_waits_for_it(engine: Engine) -> None:
+    # The replica joins while the app is still recording the conversation it just created.
+    recorder = threading.Timer(0.3, lambda: add_conversation(engine, CID))
+    with (
+        serve_asgi(webhook_app(lambda: engine, unknown_grace_s=30)) as url,
+        httpx.Client(base_url=url, timeout=60) as client,
+    ):
+        recorder.start()
+        try:
+            response = _post(client, _shutdown())
+        finally:
+            recorder.join()
+    assert response.json() == {"status": "stored"}
+    assert len(_deliveries(engine)) == 1
 
 
 MALFORMED = {

@@ -1,0 +1,202 @@
+"""One stored conversation on the history page: its facts, paged transcript and timeline.
+
+Only the browser that created a conversation sees it: every handler checks the owner token
+against the store. Store reads run off the event loop, outside the state lock; each list held
+in state is one bounded page.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import reflex as rx
+from sqlmodel import Session
+
+from cvi_app.exports.paging import (
+    TranscriptSource,
+    Window,
+    has_official_transcript,
+    timeline_window,
+    tool_call_rows,
+    transcript_window,
+    webhook_rows,
+)
+from cvi_app.exports.records import get_owned_conversation
+from cvi_app.state.app_state import AppState
+from cvi_app.state.history_state import when
+from cvi_app.store import get_engine, run_in_transaction
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+PAGE_SIZE = 50
+NOT_YOURS = "This conversation is not yours: only the browser that started it can see its history."
+
+
+async def _read_owned(cid: str, owner: str, read: Callable[[Session], T]) -> T | None:
+    """`read(session)` when `owner` created the conversation, else None (one transaction)."""
+
+    def work(session: Session) -> T | None:
+        if get_owned_conversation(session, conversation_id=cid, owner=owner) is None:
+            return None
+        return read(session)
+
+    return await run_in_transaction(get_engine(), work)
+
+
+class _ConversationPart(rx.State, mixin=True):
+    """Shared by the page's parts: the conversation in the URL and the browser's owner token."""
+
+    @rx.var
+    def conversation_id(self) -> str:
+        """The conversation in the URL."""
+        return str(self.router.page.params.get("conversation_id", ""))
+
+    async def _who(self) -> tuple[str, str]:
+        app = await self.get_state(AppState)
+        return self.conversation_id, app.ensure_owner()
+
+
+class ConversationState(_ConversationPart, rx.State):
+    """The conversation's facts, tool calls and webhooks; `access` says what the page shows."""
+
+    access: str = "loading"
+    info: dict[str, str] = {}
+    tool_calls: list[dict[str, str]] = []
+    webhooks: list[dict[str, str]] = []
+    has_official: bool = False
+
+    @rx.event(background=True)
+    async def load(self):
+        """Check the owner and read the conversation."""
+        async with self:
+            cid, owner = await self._who()
+            self.access = "loading"
+
+        def read(session: Session) -> dict[str, Any]:
+            row = get_owned_conversation(session, conversation_id=cid, owner=owner)
+            assert row is not None
+            return {
+                "info": {
+                    "name": row.name or "(unnamed)",
+                    "status": row.status,
+                    "mode": row.mode,
+                    "created": when(row.created_at),
+                    "ended": when(row.ended_at),
+                    "reason": row.shutdown_reason or "",
+                    "persona": row.persona_id or "",
+                    "replica": row.replica_id or "",
+                },
+                "tools": tool_call_rows(session, conversation_id=cid),
+                "webhooks": webhook_rows(session, conversation_id=cid),
+                "official": has_official_transcript(session, conversation_id=cid),
+            }
+
+        try:
+            found = await _read_owned(cid, owner, read)
+        except Exception:
+            logger.exception("history: reading conversation %s failed", cid)
+            found, failed = None, True
+        else:
+            failed = False
+        async with self:
+            if found is None:
+                self.access = "error" if failed else "denied"
+                self.info, self.tool_calls, self.webhooks = {}, [], []
+                return
+            self.info, self.tool_calls = found["info"], found["tools"]
+            self.webhooks, self.has_official = found["webhooks"], found["official"]
+            self.access = "ok"
+
+
+Reader = Callable[[Session, str, int | None, int | None], Window]
+
+
+class _Pager(_ConversationPart, mixin=True):
+    """A paged list: one window of rows with cursors to the older and newer pages."""
+
+    rows: list[dict[str, str]] = []
+    has_older: bool = False
+    has_newer: bool = False
+    _first: int | None = None
+    _last: int | None = None
+
+    def _reader(self) -> Reader:
+        """How to read a window (called under the state lock; must capture what it needs)."""
+        raise NotImplementedError
+
+    async def _show(self, direction: str) -> None:
+        async with self:
+            cid, owner = await self._who()
+            after = self._last if direction == "newer" else None
+            before = self._first if direction == "older" else None
+            reader = self._reader()
+        try:
+            window = await _read_owned(cid, owner, lambda s: reader(s, cid, after, before))
+        except Exception:
+            logger.exception("history: paging conversation %s failed", cid)
+            window = None
+        async with self:
+            window = window or Window()
+            self.rows, self.has_older, self.has_newer = (
+                window.rows,
+                window.has_older,
+                window.has_newer,
+            )
+            self._first, self._last = window.first, window.last
+
+    @rx.event(background=True)
+    async def load(self):
+        """Show the first page."""
+        await self._show("first")
+
+    @rx.event(background=True)
+    async def older(self):
+        """Show the page before this one."""
+        await self._show("older")
+
+    @rx.event(background=True)
+    async def newer(self):
+        """Show the page after this one."""
+        await self._show("newer")
+
+
+class TranscriptPager(_Pager, rx.State):
+    """The transcript, a page at a time: live utterances or Tavus's official transcript."""
+
+    source: str = "live"
+
+    def _reader(self) -> Reader:
+        source: TranscriptSource = "official" if self.source == "official" else "live"
+
+        def read(session: Session, cid: str, after: int | None, before: int | None) -> Window:
+            return transcript_window(
+                session,
+                conversation_id=cid,
+                source=source,
+                after=after,
+                before=before,
+                limit=PAGE_SIZE,
+            )
+
+        return read
+
+    @rx.event
+    def set_source(self, value: str | list[str]):
+        """Switch between the live and the official transcript."""
+        self.source = "official" if value == "official" else "live"
+        return TranscriptPager.load
+
+
+class TimelinePager(_Pager, rx.State):
+    """Every stored event in arrival order, a page at a time."""
+
+    def _reader(self) -> Reader:
+        def read(session: Session, cid: str, after: int | None, before: int | None) -> Window:
+            return timeline_window(
+                session, conversation_id=cid, after=after, before=before, limit=PAGE_SIZE
+            )
+
+        return read

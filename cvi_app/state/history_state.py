@@ -1,0 +1,117 @@
+"""The history list: this browser's conversations, searched, filtered and paged from the store."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import reflex as rx
+
+from cvi_app.state.app_state import AppState
+from cvi_app.store import Conversation, get_engine, run_in_transaction, search_conversations
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 20
+STATUSES = ["all", "active", "ended"]
+
+
+def when(moment: datetime | None) -> str:
+    """A stored time as people read it (UTC)."""
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment is not None else ""
+
+
+def _row(row: Conversation) -> dict[str, str]:
+    return {
+        "id": row.conversation_id,
+        "name": row.name or "(unnamed)",
+        "status": row.status,
+        "mode": row.mode,
+        "created": when(row.created_at),
+        "ended": when(row.ended_at),
+        "reason": row.shutdown_reason or "",
+    }
+
+
+class HistoryState(rx.State):
+    """One page of this browser's conversations."""
+
+    query: str = ""
+    status: str = "all"
+    page: int = 1
+    total: int = 0
+    rows: list[dict[str, str]] = []
+    loading: bool = True
+    error: str = ""
+    _ticket: int = 0
+
+    @rx.var
+    def page_count(self) -> int:
+        """How many pages the current search has (at least 1)."""
+        return max(1, -(-self.total // PAGE_SIZE))
+
+    @rx.var
+    def has_previous(self) -> bool:
+        """Whether there is a page before this one."""
+        return self.page > 1
+
+    @rx.var
+    def has_next(self) -> bool:
+        """Whether there is a page after this one."""
+        return self.page < self.page_count
+
+    @rx.event(background=True)
+    async def load(self):
+        """Read the current page from the store (off the event loop, without the state lock)."""
+        async with self:
+            self._ticket += 1
+            ticket = self._ticket
+            owner = (await self.get_state(AppState)).ensure_owner()
+            query, page = self.query, self.page
+            status = self.status if self.status in ("active", "ended") else None
+            self.loading = True
+        try:
+            result = await run_in_transaction(
+                get_engine(),
+                lambda s: search_conversations(
+                    s, query=query, status=status, owner_session=owner, page=page, limit=PAGE_SIZE
+                ),
+            )
+        except Exception:
+            logger.exception("history: reading conversations failed")
+            async with self:
+                self.loading, self.error = False, "The history could not be read. Try again."
+            return
+        async with self:
+            if ticket != self._ticket:
+                return  # a newer search is under way
+            self.rows = [_row(row) for row in result.items]
+            self.total, self.loading, self.error = result.total, False, ""
+
+    @rx.event
+    def set_query(self, value: str):
+        """Search by name (or id) from the first page."""
+        self.query, self.page = value[:200], 1
+        return HistoryState.load
+
+    @rx.event
+    def set_status(self, value: str):
+        """Show all, only active, or only ended conversations."""
+        self.status, self.page = (value if value in STATUSES else "all"), 1
+        return HistoryState.load
+
+    @rx.event
+    def previous_page(self):
+        """Go one page back."""
+        if self.page > 1:
+            self.page -= 1
+            return HistoryState.load
+        return None
+
+    @rx.event
+    def next_page(self):
+        """Go one page forward."""
+        if self.page < self.page_count:
+            self.page += 1
+            return HistoryState.load
+        return None

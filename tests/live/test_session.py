@@ -494,3 +494,42 @@ async def test_everything_the_session_saw_and_did_lands_in_the_store(
     assert conversation is not None
     assert (conversation.status, conversation.shutdown_reason) == ("ended", "done for today")
     assert conversation.ended_at is not None
+
+
+async def _guest(live: Live, name: str = "guest") -> LocalTransport:
+    guest = LocalTransport(
+        TransportParams(room_url=live.conversation["conversation_url"], user_name=name)
+    )
+    await guest.join()
+    await wait_for(
+        lambda: any(p.user_name == name for p in live.transport.participants().values()),
+        what=f"{name} to be seen in the room",
+    )
+    return guest
+
+
+async def test_the_session_leaves_once_every_person_has_left_the_call(
+    open_session: OpenSession,
+) -> None:
+    live = await open_session(session_options={"empty_room_grace": 0.1})
+    guest = await _guest(live)
+    await guest.leave()
+    await wait_for(lambda: live.ended, what="the session to leave the empty call")
+    assert live.ended == ["everyone left the call"]
+
+
+async def test_a_person_who_comes_back_within_the_grace_period_keeps_the_call(
+    open_session: OpenSession,
+) -> None:
+    grace = 1.0
+    live = await open_session(session_options={"empty_room_grace": grace})
+    guest = await _guest(live)
+    await guest.leave()
+    back = await _guest(live, "guest-again")
+    try:
+        await asyncio.sleep(grace * 1.5)  # past the grace period
+        assert not live.session.ended
+        await live.session.respond("Still here?")
+        await live.seen.wait(lambda: live.seen.turns_finished() >= 2, "the reply")
+    finally:
+        await back.leave()

@@ -7,7 +7,9 @@ without it the app runs in sandbox mode against its own local Tavus-compatible A
 from __future__ import annotations
 
 import functools
+import os
 import secrets
+from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -17,6 +19,27 @@ Mode = Literal["sandbox", "tavus"]
 
 # Where the app's own backend mounts the sandbox REST API (the standalone server uses `/v2`).
 SANDBOX_API_PREFIX = "/sandbox/v2"
+
+
+# Where a generated webhook secret is kept when CVI_WEBHOOK_SECRET is not set, so that webhooks
+# for conversations created before a restart (or by another worker) are still accepted.
+SECRET_FILE = Path(".data") / "webhook_secret"
+
+
+def stored_webhook_secret(path: Path = SECRET_FILE) -> str:
+    """The generated webhook secret, made (readable by this user only) on first use."""
+    try:
+        existing = path.read_text().strip()
+    except FileNotFoundError:
+        existing = ""
+    if len(existing) >= 16:
+        return existing
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret)
+    return secret
 
 
 class ConfigError(RuntimeError):
@@ -38,7 +61,7 @@ class Settings(BaseSettings):
         description="Where Tavus (or the sandbox) reaches this backend, for webhooks.",
     )
     webhook_secret: SecretStr = Field(
-        default_factory=lambda: SecretStr(secrets.token_urlsafe(32)),
+        default_factory=lambda: SecretStr(stored_webhook_secret()),
         validation_alias="CVI_WEBHOOK_SECRET",
     )
     sandbox_api_key: SecretStr | None = Field(default=None, validation_alias="CVI_SANDBOX_API_KEY")

@@ -97,3 +97,12 @@ def test_start_up_stops_on_a_bad_value() -> None:
     )
     assert result.returncode != 0
     assert "CVI_SANDBOX_MAX_CONCURRENT" in result.stderr
+
+
+def test_a_generated_webhook_secret_survives_a_restart(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    first = load_settings().webhook_secret.get_secret_value()
+    second = load_settings().webhook_secret.get_secret_value()
+    assert first == second
+    assert len(first) >= 32
+    assert (tmp_path / ".data" / "webhook_secret").stat().st_mode & 0o077 == 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -122,7 +123,10 @@ class WebhookSender:
                     break
             if attempt < self.retries:
                 logger.info(
-                    "webhook %s to %s failed (%s); retrying", webhook.event_type, url, problem
+                    "webhook %s to %s failed (%s); retrying",
+                    webhook.event_type,
+                    _where(url),
+                    problem,
                 )
                 await asyncio.sleep(delay)
                 delay *= 2
@@ -130,7 +134,13 @@ class WebhookSender:
             "webhook %s for %s to %s failed: %s",
             webhook.event_type,
             webhook.conversation_id,
-            url,
+            _where(url),
             problem,
         )
         return False
+
+
+def _where(url: str) -> str:
+    """The callback URL without its path: the path holds the receiver's secret."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/…"

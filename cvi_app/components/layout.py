@@ -38,7 +38,7 @@ def page_layout(content: Callable[[], rx.Component]) -> Callable[[], rx.Componen
     def wrapped() -> rx.Component:
         return rx.container(
             _header(),
-            rx.box(content(), as_="main", width="100%"),
+            rx.el.main(content(), style={"width": "100%"}),
             size="4",
             max_width=styles.PAGE_MAX_WIDTH,
         )

@@ -369,23 +369,32 @@ class ConversationSession:
 
     async def _run_tool(self, call: ToolCallUpdate) -> None:
         outcome = await self.tools.run(call.name, call.arguments)
+        status, output = outcome.status, outcome.output
+        try:
+            result = tool_result(self.conversation_id, call.tool_call_id, output, status=status)
+        except ProtocolError as exc:
+            # Usually an output over the 4 KB app-message limit: the replica still hears back.
+            status, output = "error", f"the result of tool {call.name!r} could not be sent: {exc}"
+            try:
+                result = tool_result(self.conversation_id, call.tool_call_id, output, status=status)
+            except ProtocolError:
+                result = None
         done = call.model_copy(
-            update={
-                "status": outcome.status,
-                "output": outcome.output,
-                "latency_ms": outcome.latency_ms,
-            }
+            update={"status": status, "output": output, "latency_ms": outcome.latency_ms}
         )
         self.recorder.record_tool_call(done)
         self._publish(done)
+        if result is None:
+            logger.warning(
+                "conversation %s: no result can be sent for tool call %r",
+                self.conversation_id,
+                call.tool_call_id,
+            )
+            return
         if self.ended:
             return
         try:
-            await self._send(
-                tool_result(
-                    self.conversation_id, call.tool_call_id, outcome.output, status=outcome.status
-                )
-            )
+            await self._send(result)
         except (ProtocolError, SessionError) as exc:
             logger.warning("conversation %s: tool result not sent: %s", self.conversation_id, exc)
 

@@ -333,6 +333,35 @@ async def test_a_tool_that_fails_or_overruns_sends_an_error_result(
     assert why in seen.replica_lines()[-1]
 
 
+def _wordy_tools() -> ToolRegistry:
+    tools = ToolRegistry()
+
+    @tools.tool
+    async def get_weather(city: str) -> str:
+        return f"{city}: " + "sunny and warm, " * 400  # far more than one app-message holds
+
+    return tools
+
+
+async def test_a_tool_result_too_large_for_one_message_is_answered_with_an_error(
+    open_session: OpenSession, sandbox: LiveSandbox
+) -> None:
+    live = await open_session(persona_id=await support_persona_id(sandbox), tools=_wordy_tools())
+    seen = live.seen
+    await greeted(live)
+
+    await live.session.respond("What is the weather in Paris?")
+    await seen.wait(lambda: any("get_weather failed" in s for s in seen.replica_lines()), "reply")
+
+    [result] = [
+        s.interaction for s in seen.sent() if isinstance(s.interaction, ToolResultInteraction)
+    ]
+    assert result.properties.status == "error"
+    assert "could not be sent" in result.properties.output
+    assert "4096" in result.properties.output
+    assert seen.tool_updates()[-1].status == "error"
+
+
 async def test_a_tool_the_app_does_not_have_is_left_for_the_person_to_answer(
     open_session: OpenSession, sandbox: LiveSandbox
 ) -> None:

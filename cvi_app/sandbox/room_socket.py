@@ -79,6 +79,12 @@ class SocketMember(Member):
         with contextlib.suppress(Exception):
             await self.websocket.close(self._close_code, self._close_reason)
 
+    async def disconnect(self, code: int, reason: str) -> None:
+        """Close the socket now with `code`; the room unseats the client when it goes."""
+        self._gone = True
+        with contextlib.suppress(Exception):
+            await self.websocket.close(code, reason)
+
     def overflowed(self, frame: ServerFrame) -> None:
         """A client that cannot keep up leaves the room at once and is disconnected."""
         logger.warning("participant %s is not keeping up: disconnecting it", self.id)

@@ -152,6 +152,10 @@ class Member:
         """The send queue is full: by default the frame is dropped (and logged)."""
         logger.warning("participant %s is not keeping up: dropped a %s frame", self.id, frame.type)
 
+    async def disconnect(self, code: int, reason: str) -> None:
+        """Cut this participant's connection as a network failure would."""
+        raise NotImplementedError
+
 
 class LocalParticipant(Member):
     """A participant in the same process (the simulated replica, the app's server-side side).
@@ -209,6 +213,10 @@ class LocalParticipant(Member):
         self.room.remove(self)
         self.stop()
         await self.wait_stopped()
+
+    async def disconnect(self, code: int, reason: str) -> None:
+        """An in-process participant has no connection to cut: it leaves."""
+        await self.leave()
 
     async def deliver(self, frame: ServerFrame) -> None:
         """Dispatch a frame to the matching callback."""
@@ -371,6 +379,24 @@ class Room:
         for receiver in receivers:
             receiver.enqueue(frame)
         return len(receivers)
+
+    async def disconnect(
+        self, participant_id: str, *, code: int = 1012, reason: str = "connection dropped"
+    ) -> bool:
+        """Cut one participant's connection, leaving the room open: a dropped network link.
+
+        A WebSocket client gets a close frame with `code` (1012 "service restart" by default)
+        and may rejoin, as a new participant. For tests and demos of reconnects.
+
+        Returns:
+            False when no such participant is in the room.
+        """
+        member = self._members.get(participant_id)
+        if member is None:
+            return False
+        logger.info("room %s: cutting %s off (%s)", self.conversation_id, participant_id, reason)
+        await member.disconnect(code, reason)
+        return True
 
     def reject(self, member: Member, reason: str) -> None:
         """Tell one participant that what it sent was refused."""

@@ -1,8 +1,8 @@
 """The room transport interface: one participant's seat in a conversation's room.
 
 A transport joins a room as a participant, sends app-messages into it and reports what happens
-there (app-messages with their sender, participants joining and leaving, the room closing) to
-handlers the caller registers. Daily (`daily.py`) and the sandbox room (`local.py`) implement
+there (app-messages with their sender, participants joining and leaving, the connection dropping
+and coming back, the room closing) to handlers the caller registers. Daily (`daily.py`) and the sandbox room (`local.py`) implement
 it alike, so everything above the transport runs unchanged in both modes.
 
 User handlers each run in their own asyncio task; an exception in one is logged with context
@@ -30,6 +30,8 @@ __all__ = [
     "NotJoinedError",
     "Participant",
     "ParticipantHandler",
+    "ReconnectedHandler",
+    "ReconnectingHandler",
     "RoomTransport",
     "SendError",
     "TransportError",
@@ -47,6 +49,10 @@ AppMessageHandler = Callable[[dict[str, Any], str], Awaitable[None]]
 ParticipantHandler = Callable[["Participant"], Awaitable[None]]
 ClosedHandler = Callable[[str], Awaitable[None]]
 """`(reason)`: the room closed, the call ended or failed; not called after `leave()`."""
+ReconnectingHandler = Callable[[str], Awaitable[None]]
+"""`(reason)`: the connection dropped while the room is still open; rejoining is under way."""
+ReconnectedHandler = Callable[["Participant"], Awaitable[None]]
+"""`(participant)`: back in the room after a drop, as this (new) participant."""
 
 
 class TransportError(Exception):
@@ -108,8 +114,9 @@ class RoomTransport(abc.ABC):
 
     Register handlers first, then `join()`; `send()` app-messages while joined; `leave()` when
     done (safe to call twice, and after the room closed). `on_closed` handlers run once, when
-    the room ends the call for us (closed, call ended, connection lost or a fatal error), not
-    after our own `leave()`.
+    the room ends the call for us (closed, call ended, connection lost for good or a fatal
+    error), not after our own `leave()`. A transport that rejoins by itself after a dropped
+    connection reports it with `on_reconnecting` and `on_reconnected`.
     """
 
     def __init__(self, params: TransportParams) -> None:
@@ -118,6 +125,8 @@ class RoomTransport(abc.ABC):
         self._joined_handlers: list[ParticipantHandler] = []
         self._left_handlers: list[ParticipantHandler] = []
         self._closed_handlers: list[ClosedHandler] = []
+        self._reconnecting_handlers: list[ReconnectingHandler] = []
+        self._reconnected_handlers: list[ReconnectedHandler] = []
         self._participants: dict[str, Participant] = {}
         self._local: Participant | None = None
         self._closed_reported = False
@@ -199,6 +208,16 @@ class RoomTransport(abc.ABC):
         self._closed_handlers.append(handler)
         return handler
 
+    def on_reconnecting(self, handler: ReconnectingHandler) -> ReconnectingHandler:
+        """Call `handler(reason)` when the connection drops and the transport tries to rejoin."""
+        self._reconnecting_handlers.append(handler)
+        return handler
+
+    def on_reconnected(self, handler: ReconnectedHandler) -> ReconnectedHandler:
+        """Call `handler(participant)` once back in the room after a dropped connection."""
+        self._reconnected_handlers.append(handler)
+        return handler
+
     # -- for implementations ------------------------------------------------------------------
 
     def _set_local(self, participant: Participant) -> None:
@@ -229,6 +248,43 @@ class RoomTransport(abc.ABC):
         logger.info("%s: room closed for %s: %s", type(self).__name__, self._who(), reason)
         for handler in self._closed_handlers:
             self._spawn(handler, (reason,), "room closed")
+
+    def _emit_reconnecting(self, reason: str) -> None:
+        logger.warning(
+            "%s: connection to the room lost for %s (%s); rejoining",
+            type(self).__name__,
+            self._who(),
+            reason,
+        )
+        for handler in self._reconnecting_handlers:
+            self._spawn(handler, (reason,), "reconnecting")
+
+    def _emit_reconnected(self) -> None:
+        assert self._local is not None
+        logger.info("%s: back in the room as %s", type(self).__name__, self._local.id)
+        for handler in self._reconnected_handlers:
+            self._spawn(handler, (self._local,), "reconnected")
+
+    def _rejoined(self, local: Participant, present: list[Participant]) -> None:
+        """Take the room's view after rejoining: a new local participant, and whoever is there.
+
+        Participants who left while we were away are reported as left, newcomers as joined;
+        those still there are not reported again.
+        """
+        previous = dict(self._participants)
+        if self._local is not None:
+            previous.pop(self._local.id, None)
+        self._participants = {}
+        self._set_local(local)
+        here = {participant.id for participant in present}
+        for participant in previous.values():
+            if participant.id not in here:
+                self._emit_participant_left(participant)
+        for participant in present:
+            if participant.id in previous:
+                self._participants[participant.id] = participant
+            else:
+                self._emit_participant_joined(participant)
 
     def _check_size(self, message: dict[str, Any]) -> None:
         try:

@@ -7,6 +7,9 @@ Inbound, every app-message goes through one pipeline, in arrival order and witho
 
 Outbound, every interaction is a typed, validated model; long echoes are split to fit Daily's
 4 KB app-message limit, and sends are rate limited per session.
+
+Trouble the person should know about is published as a `Notice`: the room connection dropping
+and coming back, and the replica not answering a turn within `reply_timeout` seconds.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from cvi_app.live.updates import (
     EventReceived,
     InteractionSent,
     LiveUpdate,
+    Notice,
     StatusChanged,
     ToolCallUpdate,
 )
@@ -170,6 +174,8 @@ class ConversationSession:
         bus: where updates are published for the tabs showing this conversation.
         recorder: where events, sends and tool calls are kept.
         tools: tools answered automatically when the replica calls them.
+        reply_timeout: seconds a turn (respond, echo) may go without any word from the
+            replica before the tabs are told it has not answered.
         on_end: called once with the reason when the session ends.
     """
 
@@ -185,6 +191,7 @@ class ConversationSession:
         send_burst: int = 20,
         gap_timeout: float = 0.05,
         empty_room_grace: float = 15.0,
+        reply_timeout: float = 15.0,
         on_end: Callable[[str], Any] | None = None,
     ) -> None:
         self.conversation_id = conversation_id
@@ -206,6 +213,9 @@ class ConversationSession:
         self._empty_room_grace = empty_room_grace
         self._empty_room_timer: asyncio.TimerHandle | None = None
         self._people_seen = False
+        self.reply_timeout = reply_timeout
+        self.replica_silent = False
+        self._reply_timer: asyncio.TimerHandle | None = None
 
     # ---- life -------------------------------------------------------------------------
 
@@ -215,6 +225,8 @@ class ConversationSession:
         self.transport.on_participant_joined(self._on_participant_joined)
         self.transport.on_participant_left(self._on_participant_left)
         self.transport.on_closed(self._on_room_closed)
+        self.transport.on_reconnecting(self._on_reconnecting)
+        self.transport.on_reconnected(self._on_reconnected)
         await self.transport.join()
         self._people_seen = self._people_in_room() > 0
         self._set_status("live")
@@ -236,6 +248,7 @@ class ConversationSession:
         self._set_status("ended", reason)
         if self._empty_room_timer is not None:
             self._empty_room_timer.cancel()
+        self._disarm_reply_timer()
         for task in list(self._tool_tasks):
             task.cancel()
         try:
@@ -300,6 +313,8 @@ class ConversationSession:
     def _accept(self, event: Event) -> None:
         if not self._twins.admit(event):
             return
+        if event.role != "user":
+            self._replica_answered()
         self.speaking.apply(event)
         self.recorder.record_event(event, source="room")
         self._publish(EventReceived(event=event))
@@ -342,6 +357,50 @@ class ConversationSession:
 
     async def _on_room_closed(self, reason: str) -> None:
         await self.close(reason)
+
+    async def _on_reconnecting(self, reason: str) -> None:
+        if not self.ended:
+            self._notice("connection", "The connection to the room was lost; reconnecting…")
+
+    async def _on_reconnected(self, participant: Participant) -> None:
+        if not self.ended:
+            self._notice("connection", "Reconnected to the room.", active=False)
+
+    # ---- is the replica answering? ----------------------------------------------------
+
+    def _expect_reply(self) -> None:
+        """A turn was sent: expect a word from the replica within `reply_timeout`."""
+        if self._reply_timer is None and not self.ended:
+            loop = asyncio.get_running_loop()
+            self._reply_timer = loop.call_later(self.reply_timeout, self._reply_overdue)
+
+    def _reply_overdue(self) -> None:
+        self._reply_timer = None
+        if self.ended:
+            return
+        self.replica_silent = True
+        logger.warning(
+            "conversation %s: the replica has not answered for %gs",
+            self.conversation_id,
+            self.reply_timeout,
+        )
+        self._notice("replica", f"The replica has not answered for {self.reply_timeout:g} s.")
+
+    def _replica_answered(self) -> None:
+        self._disarm_reply_timer()
+        if self.replica_silent:
+            self.replica_silent = False
+            self._notice("replica", "The replica is answering again.", active=False)
+
+    def _disarm_reply_timer(self) -> None:
+        if self._reply_timer is not None:
+            self._reply_timer.cancel()
+            self._reply_timer = None
+
+    def _notice(
+        self, topic: Literal["connection", "replica"], text: str, *, active: bool = True
+    ) -> None:
+        self._publish(Notice(topic=topic, text=text, active=active))
 
     def _publish(self, update: LiveUpdate) -> None:
         self.bus.publish(self.conversation_id, update)
@@ -418,6 +477,7 @@ class ConversationSession:
     async def respond(self, text: str) -> None:
         """Speak `text` as the user: it goes through the replica's LLM."""
         await self.send(respond(self.conversation_id, text))
+        self._expect_reply()
 
     async def echo(self, text: str) -> None:
         """Make the replica say `text` verbatim (split over several messages when long)."""
@@ -436,6 +496,7 @@ class ConversationSession:
             raise SendRateLimited("Too many messages in a short time; wait a moment.")
         for chunk in chunks:
             await self._send(chunk)
+        self._expect_reply()
 
     async def interrupt(self) -> None:
         """Make the replica stop talking."""

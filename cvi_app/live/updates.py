@@ -55,4 +55,17 @@ class StatusChanged(_Update):
     reason: str | None = None
 
 
-LiveUpdate = EventReceived | InteractionSent | ToolCallUpdate | StatusChanged
+class Notice(_Update):
+    """Something about the live call a person should know: a problem, or that it is over.
+
+    `active` is True while the problem lasts (the room connection is lost, the replica has not
+    answered) and False once it is resolved; a new notice on a `topic` replaces the last one.
+    """
+
+    kind: Literal["notice"] = "notice"
+    topic: Literal["connection", "replica"]
+    text: str
+    active: bool
+
+
+LiveUpdate = EventReceived | InteractionSent | ToolCallUpdate | StatusChanged | Notice

@@ -69,6 +69,10 @@ class TranscriptPresenter:
         match event:
             case UtteranceEvent():
                 role = "user" if event.properties.role == "user" else "replica"
+                if role == "replica" and event.inference_id in self._echo_text:
+                    # The line already holds the exact echoed text; the replica's copy may be
+                    # cut to fit one app-message.
+                    return []
                 line: Item = {"id": _line_id(role, event), "role": role}
                 line["text"] = event.properties.speech
                 if event.properties.interrupted:

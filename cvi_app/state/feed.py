@@ -20,17 +20,21 @@ def reset_feed(feed: dict[str, Any], items: list[Item], counter: int) -> dict[st
 
 
 def push_feed(feed: dict[str, Any], items: list[Item], counter: int) -> tuple[dict[str, Any], int]:
-    """Add updates: only the last `WINDOW` stay in state; `items` of a reset are dropped."""
+    """Add updates; the last `WINDOW` stay in state, and `items` of a reset are dropped.
+
+    A burst bigger than the window stays whole, so the browser never sees a gap.
+    """
     window = list(feed["window"])
     for item in items:
         counter += 1
         window.append({**item, "u": counter})
+    keep = max(WINDOW, len(items))
     return (
         {
             "reset_id": feed["reset_id"],
             "base_u": feed["base_u"],
             "items": [],
-            "window": window[-WINDOW:],
+            "window": window[-keep:],
         },
         counter,
     )

@@ -98,7 +98,8 @@ async def open_live(sandbox: LiveSandbox, engine: Engine) -> AsyncIterator[Calla
     """`await open_live(transport_options=..., session_options=..., **create_body)`.
 
     A session in a new sandbox conversation, over a LocalTransport built with the given options
-    and recorded in the store; every one is closed afterwards.
+    and recorded in the store; every one is closed afterwards. With `bare_room=cid`, the session
+    joins a room opened on the hub with nobody in it (no conversation, no simulated replica).
     """
     opened: list[Live] = []
 
@@ -107,9 +108,18 @@ async def open_live(sandbox: LiveSandbox, engine: Engine) -> AsyncIterator[Calla
         transport_options: dict[str, Any] | None = None,
         session_options: dict[str, Any] | None = None,
         where: LiveSandbox | None = None,
+        bare_room: str | None = None,
         **body: Any,
     ) -> Live:
-        conversation = await (where or sandbox).create(**body)
+        running = where or sandbox
+        if bare_room is None:
+            conversation = await running.create(**body)
+        else:
+            running.parts.hub.open(bare_room)
+            conversation = {
+                "conversation_id": bare_room,
+                "conversation_url": f"{running.root_url}/rooms/{bare_room}",
+            }
         cid = conversation["conversation_id"]
         add_conversation(engine, cid)
         transport = LocalTransport(

@@ -19,13 +19,27 @@ from cvi_app.state.room_state import FeedState, RoomState, SpeakingState
 
 
 def _status() -> rx.Component:
-    return rx.hstack(
-        rx.badge(RoomState.status, aria_label="Conversation status", id="room-status"),
-        rx.cond(RoomState.end_reason != "", rx.text(RoomState.end_reason, size="1")),
-        speaking_indicator("Replica", SpeakingState.replica),
-        speaking_indicator("User", SpeakingState.user),
-        align="center",
-        wrap="wrap",
+    return rx.vstack(
+        rx.hstack(
+            rx.badge(RoomState.status, aria_label="Conversation status", id="room-status"),
+            rx.cond(RoomState.end_reason != "", rx.text(RoomState.end_reason, size="1")),
+            speaking_indicator("Replica", SpeakingState.replica),
+            speaking_indicator("User", SpeakingState.user),
+            align="center",
+            wrap="wrap",
+        ),
+        rx.cond(
+            RoomState.notice != "",
+            rx.callout(
+                RoomState.notice,
+                icon="triangle_alert",
+                color_scheme="amber",
+                role="status",
+                id="room-notice",
+                size="1",
+            ),
+        ),
+        width="100%",
     )
 
 

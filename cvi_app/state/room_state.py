@@ -16,7 +16,7 @@ from cvi_app.live.history import recent_updates
 from cvi_app.live.manager import describe_error, get_manager
 from cvi_app.live.presenter import TranscriptPresenter, event_row, tool_row
 from cvi_app.live.session import SpeakingState as SpeakingTracker
-from cvi_app.live.updates import EventReceived, LiveUpdate, StatusChanged, ToolCallUpdate
+from cvi_app.live.updates import EventReceived, LiveUpdate, Notice, StatusChanged, ToolCallUpdate
 from cvi_app.state.app_state import AppState
 from cvi_app.state.feed import empty_feed, push_feed, reset_feed
 
@@ -57,6 +57,8 @@ class RoomState(rx.State):
     tool_calls: list[dict[str, str]] = []
     sending: bool = False
     error: str = ""
+    notice: str = ""
+    _notice_topic: str = ""
     _stream_id: int = 0
 
     @rx.var
@@ -138,8 +140,11 @@ class RoomState(rx.State):
             elif isinstance(update, StatusChanged):
                 self.status = update.status
                 self.end_reason = update.reason or ""
+            elif isinstance(update, Notice):
+                self._show_notice(update)
         if self.status == "ended":
             tracker.replica = tracker.user = False
+            self.notice, self._notice_topic = "", ""
         if (speaking.replica, speaking.user) != (tracker.replica, tracker.user):
             speaking.replica, speaking.user = tracker.replica, tracker.user
         if len(tools) != len(self.tool_calls) or any(
@@ -158,6 +163,13 @@ class RoomState(rx.State):
             )
         if rows:
             feeds.events, feeds._events_u = push_feed(feeds.events, rows, feeds._events_u)
+
+    def _show_notice(self, notice: Notice) -> None:
+        """Show a problem while it lasts; its all-clear removes it."""
+        if notice.active:
+            self.notice, self._notice_topic = notice.text, notice.topic
+        elif self._notice_topic == notice.topic:
+            self.notice, self._notice_topic = "", ""
 
     @rx.event
     async def resync(self, _last: int):

@@ -16,13 +16,17 @@ from cvi_app.config import SANDBOX_API_PREFIX
 from cvi_app.pages.component_demo import ROUTE as DEMO_ROUTE
 from cvi_app.pages.component_demo import TEST_MESSAGE
 from cvi_app.transport import room_socket_url
+from tests.support.app_server import SECRET_MARKERS
+
+# The app under test only accepts its own sandbox key.
+SANDBOX_KEY = SECRET_MARKERS["CVI_SANDBOX_API_KEY"]
 
 
 def _create_conversation(base_url: str, **body: object) -> dict:
     response = httpx.post(
         f"{base_url}{SANDBOX_API_PREFIX}/conversations",
         json=body,
-        headers={"x-api-key": "browser-test"},
+        headers={"x-api-key": SANDBOX_KEY},
         timeout=10,
     )
     response.raise_for_status()
@@ -71,7 +75,7 @@ def test_sandbox_call_shows_the_room_closing(page: Page, app_server) -> None:
 
     httpx.post(
         f"{app_server.url}{SANDBOX_API_PREFIX}/conversations/{conversation['conversation_id']}/end",
-        headers={"x-api-key": "browser-test"},
+        headers={"x-api-key": SANDBOX_KEY},
         timeout=10,
     ).raise_for_status()
 

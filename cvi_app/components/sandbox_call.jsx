@@ -41,6 +41,11 @@ const captionTail = (speech) => {
 };
 
 const isParticipant = (p) => p && typeof p === "object" && typeof p.id === "string";
+// Rejoining a dropped room connection: pauses double from the first, up to the longest.
+const REJOIN_FIRST_PAUSE_MS = 500;
+const REJOIN_MAX_PAUSE_MS = 5000;
+const MAX_REJOIN_ATTEMPTS = 30;
+const CLOSE_TOO_SLOW = 4408; // the room dropped a client that stopped reading: worth a retry
 const REPLICA_ROLES = new Set(["replica", "pal"]);
 
 const styles = {
@@ -144,21 +149,16 @@ export function SandboxCall({
         console.error(`SandboxCall ${name} handler failed`, error);
       }
     };
-    let socket;
-    try {
-      socket = new WebSocket(roomSocketUrl(url, userName, token));
-    } catch (error) {
-      setStatus(`Error: ${error.message}`);
-      call("onError", String(error.message || error));
-      return undefined;
-    }
-    socketRef.current = socket;
-    let ended = false;
+    // `over`: the call ended (room closed, refused, gave up) or the component unmounted.
+    let over = false;
+    let failures = 0;
+    let retryTimer = null;
     setStatus("Connecting…");
-    // The call is over: once, whether the room closed it or the connection dropped.
+    // The call is over: once, whether the room closed it or rejoining was given up.
     const end = (reason, statusText) => {
-      if (ended) return;
-      ended = true;
+      if (over) return;
+      over = true;
+      window.clearTimeout(retryTimer);
       setJoined(false);
       setSpeaking(false);
       setStatus(statusText);
@@ -166,7 +166,8 @@ export function SandboxCall({
     };
 
     const sendAppMessage = (data, to = "*") => {
-      if (socket.readyState !== WebSocket.OPEN) return false;
+      const socket = socketRef.current;
+      if (!socket || socket.readyState !== WebSocket.OPEN) return false;
       socket.send(JSON.stringify({ type: "app-message", data, to: to || "*" }));
       return true;
     };
@@ -206,7 +207,7 @@ export function SandboxCall({
       }
     };
 
-    socket.onmessage = (message) => {
+    const onFrame = (socket, message) => {
       let frame;
       try {
         frame = JSON.parse(message.data);
@@ -217,6 +218,7 @@ export function SandboxCall({
       switch (frame.type) {
         case "joined": {
           if (!isParticipant(frame.participant) || !Array.isArray(frame.participants)) return;
+          failures = 0;
           conversationRef.current = frame.conversation_id || null;
           const others = frame.participants.filter(isParticipant);
           const replica = others.find((p) => p.is_replica);
@@ -262,18 +264,73 @@ export function SandboxCall({
           break;
       }
     };
-    socket.onerror = () => call("onError", "connection to the sandbox room failed");
-    socket.onclose = (event) => {
-      if (socketRef.current !== socket) return;
-      end(event.reason || "disconnected", `Disconnected${event.reason ? `: ${event.reason}` : ""}`);
+
+    // A connection that drops while the room is open (network loss, server restart) is
+    // rejoined, with growing pauses, as a new participant; the room refusing us
+    // (4400-4499: bad token, no such room, reserved name) or the room closing ends the call.
+    const rejoinLater = (why) => {
+      failures += 1;
+      if (failures > MAX_REJOIN_ATTEMPTS) {
+        end(why, `Disconnected: ${why}`);
+        return;
+      }
+      setJoined(false);
+      setSpeaking(false);
+      setStatus(`Connection lost (${why}); reconnecting…`);
+      const pause = Math.min(REJOIN_MAX_PAUSE_MS, REJOIN_FIRST_PAUSE_MS * 2 ** (failures - 1));
+      window.clearTimeout(retryTimer);
+      retryTimer = window.setTimeout(open, pause);
     };
 
+    function open() {
+      retryTimer = null;
+      if (over) return;
+      let socket;
+      try {
+        socket = new WebSocket(roomSocketUrl(url, userName, token));
+      } catch (error) {
+        over = true;
+        setStatus(`Error: ${error.message}`);
+        call("onError", String(error.message || error));
+        return;
+      }
+      socketRef.current = socket;
+      socket.onmessage = (message) => onFrame(socket, message);
+      socket.onerror = () => call("onError", "connection to the sandbox room failed");
+      socket.onclose = (event) => {
+        if (socketRef.current !== socket || over) return;
+        socketRef.current = null;
+        const why = event.reason || `closed (${event.code})`;
+        if (event.code >= 4400 && event.code < 4500 && event.code !== CLOSE_TOO_SLOW) {
+          end(why, `Disconnected: ${why}`);
+        } else {
+          rejoinLater(why);
+        }
+      };
+    }
+
+    // Back online: rejoin now rather than at the end of the pause.
+    const onOnline = () => {
+      if (retryTimer !== null && !over) {
+        window.clearTimeout(retryTimer);
+        open();
+      }
+    };
+    window.addEventListener("online", onOnline);
+    open();
+
     return () => {
+      over = true;
+      window.clearTimeout(retryTimer);
+      window.removeEventListener("online", onOnline);
       if (id && callRegistry().get(id)?.sendAppMessage === sendAppMessage) callRegistry().delete(id);
+      const socket = socketRef.current;
       socketRef.current = null;
       replicaRef.current = null;
-      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "leave" }));
-      socket.close();
+      if (socket) {
+        if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "leave" }));
+        socket.close();
+      }
     };
   }, [id, url, token, userName]);
 

@@ -1,0 +1,3 @@
+"""CVI Studio benchmarks: `python -m benchmarks [section ...] [--quick]` (`make bench`)."""
+
+__all__: list[str] = []

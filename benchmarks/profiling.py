@@ -1,0 +1,140 @@
+"""Where the time goes when a target is missed: py-spy samples of a process, summarised.
+
+py-spy (a sampling profiler, `pip install py-spy`) attaches to a running process without
+changing it; `--nonblocking` keeps it from pausing the target. Only threads on the CPU are
+sampled, so the summary is CPU time, not waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import shutil
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+_FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^:()]*)(?::\d+)?\)$")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Top functions by own CPU time and by inclusive time, as shares of all samples."""
+
+    samples: int
+    self_top: list[tuple[str, float]]
+    inclusive_top: list[tuple[str, float]]
+
+    def note(self, what: str, *, top: int = 5) -> str:
+        """A one-line summary for the results table."""
+        if not self.samples:
+            return f"py-spy on {what}: no samples"
+        own = ", ".join(f"{name} {share:.0%}" for name, share in self.self_top[:top])
+        incl = ", ".join(f"{name} {share:.0%}" for name, share in self.inclusive_top[:top])
+        return (
+            f"py-spy on {what} ({self.samples} busy samples): top own time: {own}; "
+            f"top inclusive (app and Reflex code): {incl}"
+        )
+
+
+def py_spy() -> str | None:
+    """The py-spy executable, if installed."""
+    candidate = Path(sys.executable).with_name("py-spy")
+    return str(candidate) if candidate.exists() else shutil.which("py-spy")
+
+
+async def profile_while(pid: int, seconds: float, load: Awaitable[object]) -> Profile | None:
+    """Sample `pid` for `seconds` while `load` runs; None when py-spy is not available."""
+    exe = py_spy()
+    if exe is None:
+        logger.warning("py-spy is not installed: no profile")
+        await load
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "raw.txt"
+        proc = await asyncio.create_subprocess_exec(
+            exe,
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(max(1, round(seconds))),
+            "--rate",
+            "200",
+            "--format",
+            "raw",
+            "--nonblocking",
+            "-o",
+            str(out),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        await load
+        _, err = await proc.communicate()
+        if proc.returncode != 0 or not out.exists():
+            logger.warning("py-spy failed: %s", err.decode(errors="replace")[-500:])
+            return None
+        return summarise(out.read_text())
+
+
+def summarise(raw: str, *, top: int = 8) -> Profile:
+    """Summarise py-spy's raw (collapsed stacks) output."""
+    own: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    total = 0
+    for line in raw.splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        frames = [_name(frame) for frame in stack.split(";") if frame]
+        if not frames or frames[-1] in _IDLE:
+            continue
+        total += count
+        own[frames[-1]] += count
+        for name in set(frames):
+            if _is_app_code(name):
+                inclusive[name] += count
+    shares = lambda c: [(name, n / total) for name, n in c.most_common(top)]  # noqa: E731
+    return Profile(samples=total, self_top=shares(own), inclusive_top=shares(inclusive))
+
+
+def _name(frame: str) -> str:
+    match = _FRAME.match(frame.strip())
+    if match is None:
+        return frame.strip()
+    path = match["file"]
+    for marker in ("site-packages/", "lib/python3.11/", "/work/main/"):
+        if marker in path:
+            path = path.split(marker, 1)[1]
+            break
+    return f"{match['func']} ({path})"
+
+
+def _is_app_code(name: str) -> bool:
+    return ("cvi_app/" in name or "reflex" in name) and name not in _ENTRY_POINTS
+
+
+# Frames where a thread waits rather than works (py-spy sometimes samples them as active).
+_IDLE = {
+    "select (selectors.py)",
+    "EpollSelector.select (selectors.py)",
+    "_worker (concurrent/futures/thread.py)",
+    "wait (threading.py)",
+    "_run_once (asyncio/base_events.py)",
+}
+# The backend's entry frames: on every stack, so they say nothing.
+_ENTRY_POINTS = {
+    "<module> (reflex)",
+    "run (reflex/reflex.py)",
+    "_run (reflex/reflex.py)",
+    "_run_prod (reflex/reflex.py)",
+    "run_backend_prod (reflex/utils/exec.py)",
+    "run_backend (reflex/utils/exec.py)",
+}

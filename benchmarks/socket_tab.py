@@ -1,0 +1,123 @@
+"""A light room-page subscriber: Reflex's own websocket protocol, without a browser.
+
+To the backend it is a tab: it connects to `/_event` with its own client token and sends the
+same socket.io CONNECT packet a Chromium room page sends (the hydrate-and-load event with the
+owner cookie and the page's route), captured from a real page and given this tab's
+conversation. The backend then runs the room page's `on_load` for it (ownership check, history,
+the live stream) and sends it every state delta, exactly as to a browser. It answers the
+server's pings, counts payload bytes, and notes when each event row's `seq` first arrives
+together with the `timestamp` the replica stamped on the event.
+
+Nothing is rendered, so its latency stops where a browser's would start parsing the frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import json
+import re
+import time
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+EVENT_PREFIX = "42/_event,"
+CONNECT_PREFIX = "40/_event,"
+_SEQ = re.compile(r'(?<!\\)"seq":\s?(\d+)')
+_STAMP = re.compile(r'"timestamp": ([0-9.eE+-]+)')
+
+
+def retarget(connect_auth: dict[str, Any], conversation_id: str) -> dict[str, Any]:
+    """A copy of a room page's CONNECT payload, for another conversation's room page."""
+    auth = copy.deepcopy(connect_auth)
+    path = f"/room/{conversation_id}"
+    router = auth["event"]["router_data"]
+    router.update(pathname=path, asPath=path, query={"conversation_id": conversation_id})
+    return auth
+
+
+class SocketTab:
+    """One subscriber: connect, hydrate as a room page, record deltas until closed."""
+
+    def __init__(self, app_url: str, connect_auth: dict[str, Any]) -> None:
+        parts = urlsplit(app_url)
+        self.token = str(uuid.uuid4())
+        self.url = f"ws://{parts.netloc}/_event/?token={self.token}&EIO=4&transport=websocket"
+        self.connect_auth = connect_auth
+        self.frames: list[tuple[float, int]] = []
+        self.seq_arrival: dict[int, tuple[float, float | None]] = {}
+        """seq -> (arrival ms, the event's timestamp in ms), for the first frame carrying it."""
+        self._ws: ClientConnection | None = None
+        self._reader: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> SocketTab:
+        self._ws = await connect(self.url, max_size=None, compression=None)
+        opening = await self._ws.recv()
+        if not str(opening).startswith("0"):
+            raise RuntimeError(f"not an Engine.IO open packet: {str(opening)[:80]}")
+        await self._ws.send(CONNECT_PREFIX + json.dumps(self.connect_auth))
+        self._reader = asyncio.get_running_loop().create_task(self._read())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        if self._ws is not None:
+            await self._ws.close()
+
+    @property
+    def rows_seen(self) -> int:
+        return len(self.seq_arrival)
+
+    async def _read(self) -> None:
+        assert self._ws is not None
+        try:
+            async for message in self._ws:
+                now = time.time() * 1000
+                text = message if isinstance(message, str) else message.decode()
+                if text == "2":  # Engine.IO ping
+                    await self._ws.send("3")
+                    continue
+                self.frames.append((now, len(text.encode())))
+                if text.startswith(EVENT_PREFIX) and "events_rx_state_" in text:
+                    self._note_rows(text, now)
+        except ConnectionClosed:
+            return
+
+    def _note_rows(self, text: str, now: float) -> None:
+        payload = json.loads(text[len(EVENT_PREFIX) :])
+        for substate in payload[1].get("delta", {}).values():
+            feed = substate.get("events_rx_state_")
+            if not isinstance(feed, dict):
+                continue
+            for row in [*feed.get("items", []), *feed.get("window", [])]:
+                seq = row.get("seq")
+                if isinstance(seq, int) and seq not in self.seq_arrival:
+                    match = _STAMP.search(str(row.get("raw", "")))
+                    stamp = float(match[1]) * 1000 if match else None
+                    self.seq_arrival[seq] = (now, stamp)
+
+    def latencies(self, *, after_seq: int) -> list[float]:
+        """Event timestamp -> first frame carrying its row, in ms, for events after `after_seq`."""
+        return [
+            arrival - stamp
+            for seq, (arrival, stamp) in self.seq_arrival.items()
+            if seq > after_seq and stamp is not None
+        ]
+
+
+async def wait_rows(tab: SocketTab, count: int, *, within: float) -> bool:
+    """Wait until `tab` has seen `count` event rows; False on timeout."""
+    deadline = time.monotonic() + within
+    while tab.rows_seen < count:
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True

@@ -160,3 +160,32 @@ def tool_calls_table(rows: rx.Var[list[dict[str, str]]]) -> rx.Component:
         size="1",
         width="100%",
     )
+
+
+def tool_answer_form(
+    *, waiting: rx.Var[list[str]], answer: rx.Var[str], on_change: Any, on_answer: Any
+) -> rx.Component:
+    """Answer, by hand, tool calls that no built-in tool handles (one button per waiting call)."""
+    return rx.cond(
+        waiting.length() > 0,
+        rx.vstack(
+            rx.text("Tool calls waiting for your answer", size="2", weight="medium"),
+            rx.input(
+                value=answer,
+                on_change=on_change,
+                placeholder='Result, e.g. {"status": "shipped"}',
+                aria_label="Tool result",
+                width="100%",
+            ),
+            rx.hstack(
+                rx.foreach(
+                    waiting,
+                    lambda call_id: rx.button(
+                        "Send result to ", call_id, size="1", on_click=on_answer(call_id)
+                    ),
+                ),
+                wrap="wrap",
+            ),
+            width="100%",
+        ),
+    )

@@ -31,6 +31,7 @@ from cvi_app.live.updates import (
     Notice,
     StatusChanged,
     ToolCallUpdate,
+    utc_now,
 )
 from cvi_app.protocol import (
     EchoInteraction,
@@ -62,6 +63,9 @@ from cvi_app.transport import Participant, RoomTransport
 logger = logging.getLogger(__name__)
 
 SessionStatus = Literal["joining", "live", "ended"]
+
+# Tool calls waiting for a person's answer that the session remembers (the oldest are dropped).
+_MAX_UNANSWERED = 64
 
 
 class SessionError(RuntimeError):
@@ -213,6 +217,7 @@ class ConversationSession:
         self._empty_room_grace = empty_room_grace
         self._empty_room_timer: asyncio.TimerHandle | None = None
         self._people_seen = False
+        self._unanswered: dict[str, ToolCallUpdate] = {}
         self.reply_timeout = reply_timeout
         self.replica_silent = False
         self._reply_timer: asyncio.TimerHandle | None = None
@@ -420,7 +425,10 @@ class ConversationSession:
         self.recorder.record_tool_call(pending)
         self._publish(pending)
         if not known:
-            # Left for the person (or another client) to answer from the room view.
+            # Left for the person to answer from the room view (`send_tool_result`).
+            self._unanswered[call_id] = pending
+            while len(self._unanswered) > _MAX_UNANSWERED:
+                self._unanswered.pop(next(iter(self._unanswered)))
             return
         task = asyncio.get_running_loop().create_task(self._run_tool(pending))
         self._tool_tasks.add(task)
@@ -524,5 +532,13 @@ class ConversationSession:
         *,
         status: Literal["success", "error"] = "success",
     ) -> None:
-        """Answer a tool call that no registered tool handled."""
+        """Answer a tool call that no registered tool handled; the call is then finished."""
         await self.send(tool_result(self.conversation_id, tool_call_id, output, status=status))
+        call = self._unanswered.pop(tool_call_id, None)
+        if call is not None:
+            waited_ms = (utc_now() - call.at).total_seconds() * 1000
+            done = call.model_copy(
+                update={"status": status, "output": output, "latency_ms": waited_ms}
+            )
+            self.recorder.record_tool_call(done)
+            self._publish(done)

@@ -10,6 +10,7 @@ from cvi_app.components.controls import (
     message_controls,
     sensitivity_controls,
     speaking_indicator,
+    tool_answer_form,
     tool_calls_table,
 )
 from cvi_app.components.layout import page_layout
@@ -132,6 +133,12 @@ def _room() -> rx.Component:
         ),
         rx.heading("Tool calls", size="3"),
         tool_calls_table(RoomState.tool_calls),
+        tool_answer_form(
+            waiting=RoomState.unanswered_tool_calls,
+            answer=RoomState.tool_answer,
+            on_change=RoomState.set_tool_answer,
+            on_answer=RoomState.answer_tool_call,
+        ),
         spacing="4",
         width="100%",
     )

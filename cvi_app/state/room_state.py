@@ -58,6 +58,7 @@ class RoomState(rx.State):
     sending: bool = False
     error: str = ""
     notice: str = ""
+    tool_answer: str = ""
     _notice_topic: str = ""
     _stream_id: int = 0
 
@@ -259,6 +260,26 @@ class RoomState(rx.State):
         except AudioError as exc:
             return rx.toast.error(str(exc))
         return await self._run("echo_audio", pcm, sample_rate=rate)
+
+    @rx.var
+    def unanswered_tool_calls(self) -> list[str]:
+        """Ids of tool calls no built-in tool handles, waiting for the person's answer."""
+        return [row["id"] for row in self.tool_calls if row["status"] == "unhandled"]
+
+    @rx.event
+    def set_tool_answer(self, value: str) -> None:
+        """Keep the tool answer box's text."""
+        self.tool_answer = value
+
+    @rx.event
+    async def answer_tool_call(self, tool_call_id: str):
+        """Send the tool answer box as the result of a waiting tool call."""
+        if not self.tool_answer.strip():
+            return rx.toast.error("Write the tool's result first.")
+        toast = await self._run("send_tool_result", tool_call_id, self.tool_answer)
+        if toast is None:
+            self.tool_answer = ""
+        return toast
 
     @rx.event
     async def end(self):

@@ -2,7 +2,10 @@
 
 import re
 
+import httpx
 from playwright.sync_api import Browser, Page, expect
+
+from tests.support.app_server import SECRET_MARKERS
 
 LONG = 30_000
 
@@ -140,3 +143,48 @@ def test_reloading_a_room_restores_its_transcript_and_keeps_it_live(page: Page, 
     page.get_by_role("textbox", name="Message").fill("And after the reload")
     page.get_by_role("button", name="Respond").click()
     expect(transcript.get_by_text("And after the reload", exact=True)).to_be_visible(timeout=LONG)
+
+
+def test_a_tool_no_builtin_handles_is_answered_by_hand(page: Page, app_server) -> None:
+    persona: dict = {
+        "persona_name": "Inventory Clerk",
+        "system_prompt": "You check stock levels.",
+        "layers": {
+            "llm": {
+                "tools": [
+                    {
+                        "type": "function",
+                        "function": {
+                            "name": "check_inventory",
+                            "description": "How many of an item are in stock.",
+                            "parameters": {"type": "object", "properties": {}},
+                        },
+                    }
+                ]
+            }
+        },
+    }
+    api = httpx.Client(
+        base_url=f"{app_server.url}/sandbox/v2",
+        headers={"x-api-key": SECRET_MARKERS["CVI_SANDBOX_API_KEY"]},
+        timeout=10,
+    )
+    with api:
+        replicas = api.get("/replicas").raise_for_status().json()["data"]
+        persona["default_replica_id"] = replicas[0]["replica_id"]
+        api.post("/personas", json=persona).raise_for_status()
+    _start(page, app_server, persona="Inventory Clerk")
+
+    page.get_by_role("textbox", name="Message").fill("Please check inventory for widgets")
+    page.get_by_role("button", name="Respond").click()
+    tools = page.get_by_label("Tool calls")
+    expect(tools.get_by_text("check_inventory")).to_be_visible(timeout=LONG)
+    expect(tools.get_by_text("unhandled")).to_be_visible()
+
+    page.get_by_role("textbox", name="Tool result").fill("42 widgets in stock")
+    page.get_by_role("button", name=re.compile("Send result to")).click()
+    expect(tools.get_by_text("success")).to_be_visible(timeout=LONG)
+    transcript = page.get_by_role("log", name="Transcript")
+    expect(transcript.locator("[data-role=replica]", has_text="42 widgets").last).to_be_visible(
+        timeout=LONG
+    )

@@ -48,19 +48,32 @@ function TranscriptLine({ item }) {
   );
 }
 
+// The raw JSON travels compact; it is indented only when a row is opened.
+function pretty(raw) {
+  try {
+    return JSON.stringify(JSON.parse(raw), null, 1);
+  } catch (error) {
+    return raw;
+  }
+}
+
 function EventRow({ item }) {
+  const [open, setOpen] = useState(false);
   return (
     <details
       role="listitem"
       className="cvi-event"
       data-type={item.type}
+      onToggle={(event) => setOpen(event.currentTarget.open)}
       style={{ padding: "0.2rem 0", borderBottom: "1px solid var(--gray-4)", fontSize: "0.85em" }}
     >
       <summary style={{ cursor: "pointer" }}>
         <code>{item.seq != null ? `#${item.seq} ` : ""}{item.type}</code>
         {item.summary ? <span style={{ color: "var(--gray-11)" }}> {item.summary}</span> : null}
       </summary>
-      <pre style={{ whiteSpace: "pre-wrap", wordBreak: "break-all", margin: "0.25rem 0" }}>{item.raw}</pre>
+      {open ? (
+        <pre style={{ whiteSpace: "pre-wrap", wordBreak: "break-all", margin: "0.25rem 0" }}>{pretty(item.raw)}</pre>
+      ) : null}
     </details>
   );
 }

@@ -155,8 +155,9 @@ def tool_row(update: ToolCallUpdate) -> Item:
 
 
 def _raw(message: dict[str, Any]) -> str:
-    text = json.dumps(message, ensure_ascii=False, indent=1)
-    return text if len(text) <= RAW_PREVIEW_CHARS else text[:RAW_PREVIEW_CHARS] + "\n…"
+    # Compact: it is sent with every event; the browser indents it when a row is opened.
+    text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+    return text if len(text) <= RAW_PREVIEW_CHARS else text[:RAW_PREVIEW_CHARS] + "…"
 
 
 def _event_summary(event: Event) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from cvi_app.live.presenter import RAW_PREVIEW_CHARS, TranscriptPresenter, event_row, tool_row
@@ -176,7 +177,7 @@ def test_an_event_row_names_the_event_and_shows_it_raw() -> None:
     assert row is not None
     assert (row["id"], row["seq"], row["type"]) == ("e-7", 7, "conversation.tool_call")
     assert row["summary"] == 'get_weather({"city": "Paris"})'
-    assert '"event_type": "conversation.tool_call"' in row["raw"]
+    assert json.loads(row["raw"])["event_type"] == "conversation.tool_call"
 
 
 def test_a_huge_event_shows_only_a_preview() -> None:

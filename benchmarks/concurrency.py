@@ -62,7 +62,7 @@ class Tab(Protocol):
     async def rows(self) -> int: ...
     async def reset(self) -> None: ...
     async def wait(self, count: int, within: float) -> bool: ...
-    async def samples(self) -> dict[str, list[float]]: ...
+    async def samples(self, stamps: dict[int, float]) -> dict[str, list[float]]: ...
 
 
 class PageTab:
@@ -82,10 +82,10 @@ class PageTab:
     async def wait(self, count: int, within: float) -> bool:
         return await wait_page_rows(self.page, count, within=within)
 
-    async def samples(self) -> dict[str, list[float]]:
+    async def samples(self, stamps: dict[int, float]) -> dict[str, list[float]]:
         probe = await take_probe(self.page)
         first = min((row[0] for row in probe["rows"]), default=1) - 1
-        return relay_samples(probe, offset_ms=self.offset, after_seq=first)
+        return relay_samples(probe, offset_ms=self.offset, after_seq=first, stamps=stamps)
 
 
 class SubscriberTab:
@@ -104,8 +104,9 @@ class SubscriberTab:
     async def wait(self, count: int, within: float) -> bool:
         return await wait_socket_rows(self.tab, count, within=within)
 
-    async def samples(self) -> dict[str, list[float]]:
-        return {"total": self.tab.latencies(after_seq=self.after), "server": [], "browser": []}
+    async def samples(self, stamps: dict[int, float]) -> dict[str, list[float]]:
+        total = self.tab.latencies(after_seq=self.after, stamps=stamps)
+        return {"total": total, "server": [], "browser": []}
 
 
 Started = Callable[[str], Awaitable[object]]
@@ -222,8 +223,8 @@ async def run(ctx: BenchContext) -> list[Row]:
         server: list[float] = []
         browser: list[float] = []
         per_tab: list[int] = []
-        for _, tab in rooms:
-            samples = await tab.samples()
+        for (_, tab), driver in zip(rooms, drivers, strict=True):
+            samples = await tab.samples(driver.stamps)
             per_tab.append(len(samples["total"]))
             latencies += samples["total"]
             server += samples["server"]
@@ -240,7 +241,9 @@ async def run(ctx: BenchContext) -> list[Row]:
             )
             profile = await profile_while(app.backend.pid, 8, load)
             if profile is not None:
-                profile_note = profile.note("the backend during 8 s more of the same load")
+                profile_note = profile.note(
+                    "py-spy on the backend during 8 s more of the same load"
+                )
         await app.end_conversations([cid for cid, _ in rooms])
 
     per_conv_mb = (rss_after - rss_before) / (CONVERSATIONS - 1) / 2**20

@@ -308,6 +308,8 @@ class RoomDriver:
         self._count = 0
         self.arrivals: dict[int, float] = {}
         """When each replica event (by seq) reached this participant: time.time() in ms."""
+        self.stamps: dict[int, float] = {}
+        """The `timestamp` (Unix seconds) the replica stamped on each event, by seq."""
 
     async def __aenter__(self) -> RoomDriver:
         async with self.app.client() as client:
@@ -329,6 +331,9 @@ class RoomDriver:
         seq = data.get("seq")
         if isinstance(seq, int) and seq not in self.arrivals:
             self.arrivals[seq] = time.time() * 1000
+            stamp = data.get("timestamp")
+            if isinstance(stamp, int | float):
+                self.stamps[seq] = float(stamp)
 
     async def __aexit__(self, *exc: object) -> None:
         if self._transport is not None:

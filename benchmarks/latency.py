@@ -35,7 +35,7 @@ from benchmarks.harness import (
     wait_quiet,
     wait_rows,
 )
-from benchmarks.profiling import profile_while
+from benchmarks.profiling import profile_while, trace_page_while
 from benchmarks.report import Row, verdict
 from benchmarks.stats import Summary
 
@@ -84,14 +84,18 @@ async def measure_floor(page: Any, samples: int) -> dict[str, Summary]:
 
 
 def relay_samples(
-    probe: dict[str, Any], *, offset_ms: float, after_seq: int
+    probe: dict[str, Any], *, offset_ms: float, after_seq: int, stamps: dict[int, float]
 ) -> dict[str, list[float]]:
-    """Per-event latencies (ms) from what the probe recorded: total, server part, browser part."""
+    """Per-event latencies (ms) from what the probe recorded: total, server part, browser part.
+
+    `stamps` are the events' own `timestamp`s (Unix seconds) by seq, as the replica sent them.
+    """
     frames = {int(seq): t for seq, t in probe["seqFrame"].items()}
     total: list[float] = []
     server: list[float] = []
     browser: list[float] = []
-    for seq, _type, stamp, dom in probe["rows"]:
+    for seq, _type, dom in probe["rows"]:
+        stamp = stamps.get(seq)
         if seq <= after_seq or stamp is None or dom is None:
             continue
         emitted = stamp * 1000 + offset_ms
@@ -102,13 +106,24 @@ def relay_samples(
     return {"total": total, "server": server, "browser": browser}
 
 
-def _trend(probe: dict[str, Any], *, offset_ms: float, after_seq: int, n: int = 100) -> str:
+def _trend(
+    probe: dict[str, Any],
+    *,
+    offset_ms: float,
+    after_seq: int,
+    stamps: dict[int, float],
+    n: int = 100,
+) -> str:
     """Relay p50 over the first and the last `n` events: does it grow with the list?"""
     rows = sorted(r for r in probe["rows"] if r[0] > after_seq)
     if len(rows) < 2 * n:
         return ""
-    head = relay_samples({**probe, "rows": rows[:n]}, offset_ms=offset_ms, after_seq=after_seq)
-    tail = relay_samples({**probe, "rows": rows[-n:]}, offset_ms=offset_ms, after_seq=after_seq)
+    head = relay_samples(
+        {**probe, "rows": rows[:n]}, offset_ms=offset_ms, after_seq=after_seq, stamps=stamps
+    )
+    tail = relay_samples(
+        {**probe, "rows": rows[-n:]}, offset_ms=offset_ms, after_seq=after_seq, stamps=stamps
+    )
     if not (head["browser"] and tail["browser"]):
         return ""
     return (
@@ -116,6 +131,28 @@ def _trend(probe: dict[str, Any], *, offset_ms: float, after_seq: int, n: int = 
         f"{Summary.of(head['browser']).p50:.1f}); last {n}: {Summary.of(tail['total']).p50:.1f} ms "
         f"(browser part {Summary.of(tail['browser']).p50:.1f})"
     )
+
+
+async def _profile(ctx: BenchContext, page: Any, driver: RoomDriver, seconds: int = 8) -> str:
+    """Profile the backend (py-spy) and trace the page (Chromium) under the same load."""
+    app = await ctx.app()
+    browser = await ctx.browser()
+    events = int(RATE * seconds)
+    traced: list[str | None] = []
+
+    async def traced_load() -> None:
+        load = driver.stream(events=events, rate=RATE, words=ECHO_WORDS)
+        traced.append(await trace_page_while(browser, page, load, per=events))
+
+    backend = await profile_while(app.backend.pid, seconds, traced_load())
+    notes = []
+    if backend is not None:
+        notes.append(
+            backend.note(f"py-spy on the backend during {seconds} s more of the same load")
+        )
+    if traced and traced[0]:
+        notes.append(f"Chromium trace of the same {seconds} s: {traced[0]}")
+    return "; ".join(notes)
 
 
 async def run(ctx: BenchContext) -> list[Row]:
@@ -145,11 +182,13 @@ async def run(ctx: BenchContext) -> list[Row]:
             probe = await take_probe(page)
             offset = (offset_before + offset_after) / 2
             first_seq = min((row[0] for row in probe["rows"]), default=0) - 1
-            samples = relay_samples(probe, offset_ms=offset, after_seq=first_seq)
+            samples = relay_samples(
+                probe, offset_ms=offset, after_seq=first_seq, stamps=driver.stamps
+            )
             hops = [
-                driver.arrivals[seq] - stamp * 1000
-                for seq, _t, stamp, _dom in probe["rows"]
-                if seq > first_seq and stamp is not None and seq in driver.arrivals
+                driver.arrivals[seq] - driver.stamps[seq] * 1000
+                for seq, _type, _dom in probe["rows"]
+                if seq > first_seq and seq in driver.stamps
             ]
             room_hop = Summary.of(hops) if hops else None
             relay = Summary.of(samples["total"])
@@ -159,13 +198,7 @@ async def run(ctx: BenchContext) -> list[Row]:
             ok_p99 = relay.p99 < P99_TARGET_MS
             profile_note = ""
             if not (ok_p50 and ok_p99):
-                profile = await profile_while(
-                    app.backend.pid,
-                    8,
-                    driver.stream(events=int(RATE * 8), rate=RATE, words=ECHO_WORDS),
-                )
-                if profile is not None:
-                    profile_note = profile.note("the backend during 8 s more of the same load")
+                profile_note = await _profile(ctx, page, driver)
         await wait_quiet(page, quiet=0.5)
         await end_conversation(page)
     finally:
@@ -190,7 +223,7 @@ async def run(ctx: BenchContext) -> list[Row]:
         f"CPU during the run: backend {cpu['backend_cores']:.0%} of a core, "
         f"Chromium {cpu['browser_cores']:.0%}"
     )
-    trend = _trend(probe, offset_ms=offset, after_seq=first_seq)
+    trend = _trend(probe, offset_ms=offset, after_seq=first_seq, stamps=driver.stamps)
     lost = "" if complete else f"only {len(samples['total'])} of {sent} events were rendered; "
     floor_text = (
         f"floor (set_event_filter round trip, {floor['total'].count} samples) "

@@ -5,7 +5,7 @@
 // - Reflex websocket (/_event): payload bytes and receive time of every frame from the server;
 //   the first frame that carries each event row's `seq`; the send time of watched handlers.
 // - Events log: when each event row first appears in the DOM (MutationObserver), with the
-//   `timestamp` the replica stamped on the event (read from the row's raw JSON).
+//   seq (the benchmark pairs it with the `timestamp` the replica stamped on the event).
 // - Floor: one round trip of a cheap handler, from its websocket send to the DOM change.
 (() => {
   if (window.__bench) return;
@@ -16,7 +16,7 @@
     now,
     frames: [], // [t, bytes]
     seqFrame: {}, // seq -> t of the first Reflex frame carrying its row
-    rows: [], // [seq, type, eventTimestampSeconds, tDom]
+    rows: [], // [seq, type, tDom]
     seen: new Set(),
     floor: null, // {send, frame, dom, watch}
     floorSamples: [],
@@ -66,9 +66,7 @@
       const seq = Number(match[1]);
       if (probe.seen.has(seq)) return;
       probe.seen.add(seq);
-      const pre = row.querySelector("pre");
-      const ts = pre ? /"timestamp": ([0-9.eE+-]+)/.exec(pre.textContent || "") : null;
-      probe.rows.push([seq, row.dataset.type || "", ts ? Number(ts[1]) : null, t]);
+      probe.rows.push([seq, row.dataset.type || "", t]);
     };
     new MutationObserver((mutations) => {
       const t = now();

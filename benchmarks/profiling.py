@@ -8,6 +8,7 @@ sampled, so the summary is CPU time, not waiting.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import shutil
@@ -17,6 +18,7 @@ from collections import Counter
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +39,7 @@ class Profile:
             return f"py-spy on {what}: no samples"
         own = ", ".join(f"{name} {share:.0%}" for name, share in self.self_top[:top])
         incl = ", ".join(f"{name} {share:.0%}" for name, share in self.inclusive_top[:top])
-        return (
-            f"py-spy on {what} ({self.samples} busy samples): top own time: {own}; "
-            f"top inclusive (app and Reflex code): {incl}"
-        )
+        return f"{what} ({self.samples} busy samples): top own time: {own}; top inclusive: {incl}"
 
 
 def py_spy() -> str | None:
@@ -138,3 +137,81 @@ _ENTRY_POINTS = {
     "run_backend_prod (reflex/utils/exec.py)",
     "run_backend (reflex/utils/exec.py)",
 }
+
+
+TRACE_CATEGORIES = ["toplevel", "devtools.timeline", "blink", "v8.execute"]
+# Renderer main-thread work, grouped as Chromium's performance panel groups it. Kinds may
+# overlap (a layout forced by a script runs inside that script); each kind's time is the union
+# of its events' intervals, so nesting within a kind is not counted twice.
+_TRACE_KINDS = {
+    "script": ("FunctionCall", "EvaluateScript", "RunMicrotasks", "TimerFire"),
+    "style": ("UpdateLayoutTree",),
+    "layout": ("Layout",),
+    "paint": ("PrePaint", "Paint", "Layerize"),
+    "forced by script": ("Blink.ForcedStyleAndLayout.UpdateTime",),
+    "mouse hit tests": ("EventHandler::handleMouseMoveEvent",),
+    "gc": ("MajorGC", "MinorGC", "V8.GC_SCAVENGER", "V8.GC_MARK_COMPACTOR"),
+}
+
+
+async def trace_page_while(
+    browser: Any, page: Any, load: Awaitable[object], *, per: int
+) -> str | None:
+    """Where the page's main thread spends its time while `load` runs (Chromium tracing).
+
+    Returns milliseconds per unit of `per` (e.g. per event) for all tasks, script, style,
+    layout, paint and GC on the page's renderer main thread; kinds overlap (a forced layout
+    runs inside script).
+    """
+    try:
+        await browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
+    except Exception as exc:
+        logger.warning("Chromium tracing unavailable: %s", exc)
+        await load
+        return None
+    try:
+        await load
+    finally:
+        raw = await browser.stop_tracing()
+    return summarise_trace(json.loads(raw), per=per)
+
+
+def summarise_trace(trace: dict[str, Any] | list[Any], *, per: int) -> str:
+    """Per-kind time on the busiest renderer main thread of a trace, in ms per `per`."""
+    events = trace["traceEvents"] if isinstance(trace, dict) else trace
+    main_threads = {
+        (e["pid"], e["tid"])
+        for e in events
+        if e.get("ph") == "M"
+        and e.get("name") == "thread_name"
+        and e.get("args", {}).get("name") == "CrRendererMain"
+    }
+    spans: dict[tuple[int, int], dict[str, list[tuple[float, float]]]] = {}
+    for e in events:
+        key = (e.get("pid"), e.get("tid"))
+        if key not in main_threads or e.get("ph") != "X" or "dur" not in e:
+            continue
+        interval = (e["ts"] / 1000, (e["ts"] + e["dur"]) / 1000)
+        kinds = spans.setdefault(key, {})
+        kinds.setdefault("busy", []).append(interval)
+        for kind, names in _TRACE_KINDS.items():
+            if e.get("name") in names:
+                kinds.setdefault(kind, []).append(interval)
+    if not spans:
+        return "no renderer main-thread events in the trace"
+    totals = [{kind: _union(iv) for kind, iv in kinds.items()} for kinds in spans.values()]
+    busiest = max(totals, key=lambda t: t["busy"])
+    order = ["busy", *_TRACE_KINDS]
+    parts = [f"{kind} {busiest[kind] / max(per, 1):.2f}" for kind in order if kind in busiest]
+    return "ms per event on the page's main thread: " + ", ".join(parts)
+
+
+def _union(intervals: list[tuple[float, float]]) -> float:
+    total = 0.0
+    end = float("-inf")
+    for start, stop in sorted(intervals):
+        if stop <= end:
+            continue
+        total += stop - max(start, end)
+        end = stop
+    return total

@@ -6,7 +6,7 @@ owner cookie and the page's route), captured from a real page and given this tab
 conversation. The backend then runs the room page's `on_load` for it (ownership check, history,
 the live stream) and sends it every state delta, exactly as to a browser. It answers the
 server's pings, counts payload bytes, and notes when each event row's `seq` first arrives
-together with the `timestamp` the replica stamped on the event.
+(the benchmark pairs it with the `timestamp` the replica stamped on the event).
 
 Nothing is rendered, so its latency stops where a browser's would start parsing the frame.
 """
@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import copy
 import json
-import re
 import time
 import uuid
 from typing import Any
@@ -28,8 +27,6 @@ from websockets.exceptions import ConnectionClosed
 
 EVENT_PREFIX = "42/_event,"
 CONNECT_PREFIX = "40/_event,"
-_SEQ = re.compile(r'(?<!\\)"seq":\s?(\d+)')
-_STAMP = re.compile(r'"timestamp": ([0-9.eE+-]+)')
 
 
 def retarget(connect_auth: dict[str, Any], conversation_id: str) -> dict[str, Any]:
@@ -50,8 +47,8 @@ class SocketTab:
         self.url = f"ws://{parts.netloc}/_event/?token={self.token}&EIO=4&transport=websocket"
         self.connect_auth = connect_auth
         self.frames: list[tuple[float, int]] = []
-        self.seq_arrival: dict[int, tuple[float, float | None]] = {}
-        """seq -> (arrival ms, the event's timestamp in ms), for the first frame carrying it."""
+        self.seq_arrival: dict[int, float] = {}
+        """seq -> arrival (time.time() in ms) of the first frame carrying its row."""
         self._ws: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
 
@@ -100,16 +97,14 @@ class SocketTab:
             for row in [*feed.get("items", []), *feed.get("window", [])]:
                 seq = row.get("seq")
                 if isinstance(seq, int) and seq not in self.seq_arrival:
-                    match = _STAMP.search(str(row.get("raw", "")))
-                    stamp = float(match[1]) * 1000 if match else None
-                    self.seq_arrival[seq] = (now, stamp)
+                    self.seq_arrival[seq] = now
 
-    def latencies(self, *, after_seq: int) -> list[float]:
-        """Event timestamp -> first frame carrying its row, in ms, for events after `after_seq`."""
+    def latencies(self, *, after_seq: int, stamps: dict[int, float]) -> list[float]:
+        """Event `timestamp` (`stamps`, Unix s by seq) -> first frame with its row, in ms."""
         return [
-            arrival - stamp
-            for seq, (arrival, stamp) in self.seq_arrival.items()
-            if seq > after_seq and stamp is not None
+            arrival - stamps[seq] * 1000
+            for seq, arrival in self.seq_arrival.items()
+            if seq > after_seq and seq in stamps
         ]
 
 

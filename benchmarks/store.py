@@ -131,7 +131,7 @@ async def _bench(name: str, make_url: Callable[[], str], events: list[Event]) ->
         again = await asyncio.to_thread(make_url)
         seconds = max(2.0, min(10.0, len(events) / max(rate, 1)))
         profile = await profile_while(os.getpid(), seconds, ingest(again, events))
-        note = profile.note("the benchmark process, same ingest again") if profile else ""
+        note = profile.note("py-spy on the benchmark process, same ingest again") if profile else ""
     return Row(
         SECTION,
         f"ingest {name} ({len(events):,} events, EventWriter)",

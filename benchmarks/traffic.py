@@ -133,7 +133,9 @@ async def measure_block(page: Any, driver: RoomDriver) -> dict[str, Any]:
     shown = await rows_seen(page) - before
     total = sum(size for _, size in probe["frames"])
     first = min((row[0] for row in probe["rows"]), default=1) - 1
-    latencies = relay_samples(probe, offset_ms=offset, after_seq=first)["total"]
+    latencies = relay_samples(probe, offset_ms=offset, after_seq=first, stamps=driver.stamps)[
+        "total"
+    ]
     return {
         "bytes_per_event": total / max(shown, 1),
         "shown": shown,

@@ -17,7 +17,7 @@ from cvi_app.store import insert_events, new_event_from_protocol, session_scope
 from tests.exports.conftest import OWNER, Recorded, end_with_official_transcript
 from tests.exports.parsing import jsonl_records, markdown_lines, vtt_cues
 from tests.store.helpers import add_conversation
-from tests.webhooks.conftest import serve_asgi
+from tests.support.servers import serve_asgi
 
 
 @pytest.fixture

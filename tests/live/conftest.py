@@ -3,11 +3,8 @@ port (REST, rooms, simulated replica) and a real SQLite store migrated to head."
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import shutil
-import socket
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -33,46 +29,9 @@ from cvi_app.store.db import create_db_engine
 from cvi_app.store.migrate import upgrade_to_head
 from cvi_app.store.writer import EventWriter
 from cvi_app.transport import LocalTransport, TransportParams
-
-WAIT = 10.0
-"""Seconds any single wait for a condition may take before the test fails."""
+from tests.support.servers import WAIT, serve, wait_for
 
 SANDBOX_KEY = "live-tests-key"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def wait_for(
-    condition: Callable[[], object], *, what: str = "condition", within: float = WAIT
-) -> None:
-    """Poll `condition` until it holds; fail after `within` seconds."""
-    deadline = time.monotonic() + within
-    # The conditions span the room, the session and the store; polling keeps tests simple.
-    while not condition():  # noqa: ASYNC110
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
-
-
-@contextlib.asynccontextmanager
-async def serve(app: Any) -> AsyncIterator[str]:
-    """Run an ASGI app under uvicorn on a free 127.0.0.1 port, in this event loop."""
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    await wait_for(lambda: server.started or task.done(), what="uvicorn to start")
-    if task.done():
-        task.result()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, WAIT)
 
 
 # ---- the store -------------------------------------------------------------------------------

@@ -19,7 +19,8 @@ from cvi_app.store.db import dispose_engines
 from cvi_app.store.models import Conversation, ConversationEvent
 from cvi_app.tavus import TavusError
 from cvi_app.tavus.errors import TavusAPIError
-from tests.live.conftest import SANDBOX_KEY, LiveSandbox, start_sandbox, wait_for
+from tests.live.conftest import SANDBOX_KEY, LiveSandbox, start_sandbox
+from tests.support.servers import wait_for
 
 
 @pytest.fixture

@@ -22,8 +22,9 @@ from cvi_app.tavus.errors import (
     TavusServerError,
     TavusTimeoutError,
 )
-from tests.live.conftest import LiveSandbox, wait_for
+from tests.live.conftest import LiveSandbox
 from tests.reliability.conftest import API_TIMEOUT, stored_conversations
+from tests.support.servers import wait_for
 
 OWNER = "tab-a"
 

@@ -7,20 +7,17 @@ whole server stops and starts again on the same port.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import uvicorn
 from sqlalchemy import Engine
 
 from cvi_app.sandbox.app import create_sandbox_app, sandbox_of
 from cvi_app.sandbox.rooms import Room
 from cvi_app.transport import LocalTransport, Participant, TransportParams
-from tests.live.conftest import SANDBOX_KEY, Live, LiveSandbox, free_port, wait_for
+from tests.live.conftest import SANDBOX_KEY, Live, LiveSandbox
 from tests.reliability.conftest import notices, stored_conversations, stored_events
+from tests.support.servers import free_port, serve, wait_for
 
 # Without anyone else in the room, Tavus ends a call the moment its last participant leaves
 # (participant_left_timeout 0): a drop must not count as leaving for that long.
@@ -120,23 +117,6 @@ async def test_the_room_closing_while_away_ends_the_session_with_the_reason(
     assert (row.status, row.shutdown_reason) == ("ended", reason)
 
 
-@contextlib.asynccontextmanager
-async def serving(app: Any, port: int) -> AsyncIterator[uvicorn.Server]:
-    """Serve `app` on `port` without running its lifespan (its rooms outlive a restart)."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    await wait_for(lambda: server.started or task.done(), what="uvicorn to start")
-    if task.done():
-        task.result()
-    try:
-        yield server
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
-
-
 async def test_a_server_restart_is_ridden_out(open_live: Any) -> None:
     app = create_sandbox_app(api_key=SANDBOX_KEY, words_per_second=1000.0)
     parts = sandbox_of(app)
@@ -147,14 +127,15 @@ async def test_a_server_restart_is_ridden_out(open_live: Any) -> None:
             httpx.AsyncClient(base_url=root, headers={"x-api-key": SANDBOX_KEY}) as api,
         ):
             restarted = LiveSandbox(root_url=root, parts=parts, api=api)
-            async with serving(app, port):
+            # Lifespan off: the app's rooms outlive a restart (the test closes them at the end).
+            async with serve(app, lifespan="off", port=port):
                 live = await open_live(
                     where=restarted, transport_options=QUICK_REJOIN, **STAYS_OPEN
                 )
                 await greeted(live)
             # The server is down: rejoin attempts fail until it is back.
             await wait_for(lambda: live.transport.reconnecting, what="the rejoin to start")
-            async with serving(app, port):
+            async with serve(app, lifespan="off", port=port):
                 await live.seen.wait(
                     lambda: [n.active for n in notices(live, "connection")] == [True, False],
                     "the rejoin",
@@ -176,7 +157,7 @@ async def test_a_room_that_never_comes_back_ends_the_session_with_the_reason(
     try:
         async with httpx.AsyncClient(base_url=root, headers={"x-api-key": SANDBOX_KEY}) as api:
             gone = LiveSandbox(root_url=root, parts=parts, api=api)
-            async with serving(app, port):
+            async with serve(app, lifespan="off", port=port):
                 live = await open_live(
                     where=gone,
                     transport_options={**QUICK_REJOIN, "reconnect_attempts": 3},

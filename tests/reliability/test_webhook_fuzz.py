@@ -20,8 +20,9 @@ from cvi_app.config import Settings
 from cvi_app.protocol import ProtocolError, parse_webhook
 from cvi_app.store import list_webhook_deliveries, session_scope
 from cvi_app.webhooks import MAX_BODY_BYTES, webhook_routes
-from tests.live.conftest import add_conversation, serve
+from tests.live.conftest import add_conversation
 from tests.protocol.strategies import json_objects, json_values, mutated
+from tests.support.servers import serve
 
 SECRET = "reliability-webhook-secret-0123456789"
 PATH = f"/api/webhooks/tavus/{SECRET}"

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount
@@ -18,39 +13,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cvi_app.sandbox.registry import ConversationRegistry
 from cvi_app.sandbox.rest import rest_routes
+from tests.support.servers import serve_asgi
 
 SANDBOX_TEST_KEY = "sandbox-test-key"
-
-
-@contextlib.contextmanager
-def serve_asgi(app: ASGIApp, *, startup_timeout: float = 10.0) -> Iterator[str]:
-    """Serve an ASGI app with uvicorn in a background thread; yield `http://127.0.0.1:PORT`.
-
-    The socket is bound before the server starts, so the port cannot be taken in between.
-    The server is stopped (and its thread joined) when the block ends.
-    """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    # Accepted connections inherit this; without it each answer waits for a delayed ACK (~40ms).
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn-{port}", daemon=True
-    )
-    thread.start()
-    try:
-        deadline = time.monotonic() + startup_timeout
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"test server on port {port} did not start")
-            time.sleep(0.01)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 class SwitchableApp:

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.sandbox.helpers import WAIT, free_port
+from tests.support.servers import WAIT, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

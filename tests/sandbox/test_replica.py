@@ -24,7 +24,7 @@ from cvi_app.sandbox.replica import SimulatedReplica
 from cvi_app.sandbox.responder import LONG_STORY, Responder, ToolSpec
 from cvi_app.sandbox.rooms import LocalParticipant, RoomHub
 from cvi_app.sandbox.user_speech import UserSpeech
-from tests.sandbox.helpers import wait_for
+from tests.support.servers import wait_for
 
 CID = "c0a1b2c3d4e"
 WEATHER = ToolSpec(

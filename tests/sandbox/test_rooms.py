@@ -20,7 +20,8 @@ from cvi_app.sandbox.rooms import (
     RoomHub,
     UnknownParticipantError,
 )
-from tests.sandbox.helpers import WAIT, room_client, serve, wait_for
+from tests.sandbox.helpers import room_client
+from tests.support.servers import WAIT, serve, wait_for
 
 ROOM = "c0a1b2c3d4e"
 

@@ -16,13 +16,13 @@ import pytest
 from cvi_app.protocol import ShutdownWebhook, TranscriptionReadyWebhook, parse_webhook
 from cvi_app.sandbox.catalog import PERCEPTION_PERSONA_ID, SUPPORT_PERSONA_ID
 from tests.sandbox.helpers import (
-    WAIT,
     LiveSandbox,
     WebhookReceiver,
     room_client,
     start_live_sandbox,
     webhook_receiver,
 )
+from tests.support.servers import WAIT
 
 GREETED = "conversation.replica.stopped_speaking"
 

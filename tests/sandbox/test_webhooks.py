@@ -10,7 +10,8 @@ import pytest
 from cvi_app.protocol import ShutdownWebhook, parse_webhook
 from cvi_app.protocol.events import ShutdownProperties
 from cvi_app.sandbox.webhooks import WebhookSender
-from tests.sandbox.helpers import WebhookReceiver, free_port, webhook_receiver
+from tests.sandbox.helpers import WebhookReceiver, webhook_receiver
+from tests.support.servers import free_port
 
 
 @pytest.fixture

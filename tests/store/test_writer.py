@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
 
 import pytest
 from sqlalchemy import Engine, text
@@ -26,6 +25,7 @@ from cvi_app.store import (
 )
 from cvi_app.store.migrate import ROOT
 from tests.store.helpers import add_conversation, utterance
+from tests.support.servers import wait_for
 
 WAIT_S = 60
 
@@ -104,7 +104,9 @@ async def test_writes_wait_and_retry_until_the_database_can_take_them(
     writer = EventWriter(engine, retry_initial=0.01, retry_max=0.05)
     writer.submit_many(utterance(seq) for seq in range(1, 101))
     flushed = asyncio.ensure_future(writer.flush())
-    await _until(lambda: writer.stats.failed_attempts >= 2)
+    await wait_for(
+        lambda: writer.stats.failed_attempts >= 2, what="two failed attempts", within=WAIT_S
+    )
     assert not flushed.done()
 
     await asyncio.to_thread(_rename_events_table, engine, "events_away", "conversation_event")
@@ -118,14 +120,6 @@ async def test_writes_wait_and_retry_until_the_database_can_take_them(
 def _rename_events_table(engine: Engine, old: str, new: str) -> None:
     with engine.begin() as connection:
         connection.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
-
-
-async def _until(condition: Callable[[], bool]) -> None:
-    for _ in range(int(WAIT_S / 0.01)):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    pytest.fail("condition not met in time")
 
 
 async def test_an_event_the_database_refuses_is_logged_and_the_rest_still_land(

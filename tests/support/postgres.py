@@ -19,7 +19,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -29,6 +28,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
+from tests.support.servers import free_port
 
 SERVICE_USER = "postgres"
 START_TIMEOUT_S = 60
@@ -105,12 +106,6 @@ def find_server_bin() -> Path:
     )
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _as_service_user() -> list[str]:
     """Command prefix that runs a server binary as a non-root user when we are root."""
     if os.geteuid() != 0:
@@ -179,7 +174,7 @@ def running_postgres() -> Iterator[PostgresServer]:
         )
         port = 0
         for _attempt in range(3):
-            port = _free_port()
+            port = free_port()
             options = (
                 f"-h 127.0.0.1 -p {port} -k {root} "
                 "-c fsync=off -c full_page_writes=off -c max_connections=100"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Callable
 
 import httpx
@@ -34,6 +33,7 @@ from cvi_app.tavus import (
     TavusTransportError,
     TavusValidationError,
 )
+from tests.support.servers import free_port
 
 from .conftest import FAST_RETRIES, SandboxServer
 
@@ -409,11 +409,8 @@ async def test_a_slow_answer_raises_timeout_error(sandbox_server: SandboxServer)
 
 
 async def test_an_unreachable_api_raises_transport_error_after_retries() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     async with TavusClient(
-        api_key="k", base_url=f"http://127.0.0.1:{port}/v2", max_retries=2, **FAST_RETRIES
+        api_key="k", base_url=f"http://127.0.0.1:{free_port()}/v2", max_retries=2, **FAST_RETRIES
     ) as client:
         with pytest.raises(TavusTransportError) as caught:
             await client.list_replicas()

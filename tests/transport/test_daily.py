@@ -25,7 +25,7 @@ from cvi_app.transport import (
     create_transport,
 )
 from cvi_app.transport.daily import DailyTransport
-from tests.transport.conftest import wait_until
+from tests.support.servers import wait_for
 
 REPLICA = {"id": "p-replica", "info": {"userName": "Anna", "userId": "tavus-replica-r123"}}
 HUMAN = {"id": "p-human", "info": {"userName": "Sam", "userId": "u-42"}}
@@ -200,7 +200,7 @@ async def test_join_uses_token_and_turns_camera_and_microphone_off() -> None:
 
 
 async def test_participants_in_the_room_at_join_are_reported(joined: Harness) -> None:
-    await wait_until(lambda: len(joined.joined) == 2)
+    await wait_for(lambda: len(joined.joined) == 2)
     assert {p.id for p in joined.joined} == {"p-replica", "p-human"}
     assert set(joined.transport.participants()) == {"p-local", "p-replica", "p-human"}
 
@@ -210,7 +210,7 @@ async def test_daily_thread_callbacks_run_handlers_on_the_event_loop_thread(
 ) -> None:
     loop_thread = threading.get_ident()
     joined.client.deliver({"event_type": "conversation.utterance"}, "p-replica")
-    await wait_until(lambda: len(joined.messages) == 1)
+    await wait_for(lambda: len(joined.messages) == 1)
     assert joined.messages == [({"event_type": "conversation.utterance"}, "p-replica")]
     assert loop_thread not in joined.client.callback_threads
     assert joined.handler_threads == {loop_thread}
@@ -219,7 +219,7 @@ async def test_daily_thread_callbacks_run_handlers_on_the_event_loop_thread(
 async def test_only_the_replica_is_trusted_to_speak_for_tavus(joined: Harness) -> None:
     joined.client.deliver({"event_type": "conversation.utterance"}, "p-human")
     joined.client.deliver({"event_type": "conversation.utterance"}, "p-replica")
-    await wait_until(lambda: len(joined.messages) == 2)
+    await wait_for(lambda: len(joined.messages) == 2)
     trusted = {sender: joined.transport.is_replica(sender) for _, sender in joined.messages}
     assert trusted == {"p-human": False, "p-replica": True}
     assert joined.transport.is_replica("p-nobody") is False
@@ -237,9 +237,9 @@ async def test_a_replica_not_yet_announced_is_recognised_from_the_call_client(
 async def test_participants_joining_and_leaving_are_reported(joined: Harness) -> None:
     newcomer = {"id": "p-new", "info": {"userName": "Kim", "userId": "u-7"}}
     joined.client.participant_joins(newcomer)
-    await wait_until(lambda: any(p.id == "p-new" for p in joined.joined))
+    await wait_for(lambda: any(p.id == "p-new" for p in joined.joined))
     joined.client.participant_leaves(newcomer)
-    await wait_until(lambda: [p.id for p in joined.left] == ["p-new"])
+    await wait_for(lambda: [p.id for p in joined.left] == ["p-new"])
     assert "p-new" not in joined.transport.participants()
 
 
@@ -247,7 +247,7 @@ async def test_app_messages_that_are_not_json_objects_are_dropped(joined: Harnes
     joined.client.deliver("not json", "p-replica")
     joined.client.deliver([1, 2], "p-replica")
     joined.client.deliver(json.dumps({"event_type": "x"}), "p-replica")
-    await wait_until(lambda: len(joined.messages) == 1)
+    await wait_for(lambda: len(joined.messages) == 1)
     assert joined.messages == [({"event_type": "x"}, "p-replica")]
 
 
@@ -285,7 +285,7 @@ async def test_refused_join_raises_and_releases_the_client() -> None:
 
 async def test_call_ending_reports_closed_and_releases_off_the_loop(joined: Harness) -> None:
     joined.client.end_call(error="meeting has ended")
-    await wait_until(lambda: joined.closed != [] and joined.client.release_threads != [])
+    await wait_for(lambda: joined.closed != [] and joined.client.release_threads != [])
     assert joined.closed == ["call ended: meeting has ended"]
     assert threading.get_ident() not in joined.client.release_threads
     assert joined.client.leave_calls == 0
@@ -314,7 +314,7 @@ async def test_a_failing_handler_is_logged_and_others_still_run(
     with caplog.at_level(logging.ERROR, logger="cvi_app.transport.base"):
         joined.client.deliver({"event_type": "a"}, "p-replica")
         joined.client.deliver({"event_type": "b"}, "p-replica")
-        await wait_until(lambda: len(joined.messages) == 2)
+        await wait_for(lambda: len(joined.messages) == 2)
         await joined.transport.wait_handlers()
     failures = [r for r in caplog.records if "handler" in r.getMessage() and r.exc_info]
     assert len(failures) == 2

@@ -6,14 +6,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
@@ -31,34 +29,10 @@ from cvi_app.transport import (
     create_transport,
     room_socket_url,
 )
-from tests.transport.conftest import wait_until
+from tests.support.servers import free_port, serve, wait_for
 
 CID = "c-transport"
 """A bare room (no replica) opened directly on the sandbox's hub."""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.asynccontextmanager
-async def serve(app: Any) -> AsyncIterator[str]:
-    """Run an ASGI app under uvicorn in this event loop; yield its http:// root."""
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    await wait_until(lambda: server.started or task.done(), within=10)
-    if task.done():
-        task.result()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
 
 
 @dataclass
@@ -157,8 +131,8 @@ async def test_joining_reports_self_and_who_is_already_there(sandbox: SandboxSer
     async with joined(sandbox.room_url(), "alice", "bob") as [(alice, a_seen, a), (bob, b_seen, b)]:
         assert a.user_name == "alice" and not a.is_replica
         assert alice.local_participant == a
-        await wait_until(lambda: [p.id for p in b_seen.joined] == [a.id])
-        await wait_until(lambda: [p.id for p in a_seen.joined] == [b.id])
+        await wait_for(lambda: [p.id for p in b_seen.joined] == [a.id])
+        await wait_for(lambda: [p.id for p in a_seen.joined] == [b.id])
         assert set(alice.participants()) == set(bob.participants()) == {a.id, b.id}
 
 
@@ -166,11 +140,11 @@ async def test_broadcast_reaches_everyone_else_but_never_the_sender(sandbox: San
     async with joined(sandbox.room_url(), "alice", "bob", "carol") as members:
         (alice, a_seen, a), (bob, b_seen, b), (_, c_seen, _) = members
         await alice.send({"n": 1})
-        await wait_until(lambda: b_seen.messages and c_seen.messages)
+        await wait_for(lambda: b_seen.messages and c_seen.messages)
         assert b_seen.messages == c_seen.messages == [({"n": 1}, a.id)]
         # Bob answers only after he got it: had Alice been sent her own message, it came first.
         await bob.send({"n": 2}, to=a.id)
-        await wait_until(lambda: a_seen.messages != [])
+        await wait_for(lambda: a_seen.messages != [])
         assert a_seen.messages == [({"n": 2}, b.id)]
 
 
@@ -178,9 +152,9 @@ async def test_a_message_to_one_participant_reaches_only_them(sandbox: SandboxSe
     async with joined(sandbox.room_url(), "alice", "bob", "carol") as members:
         (alice, _, _), (_, b_seen, _), (carol, c_seen, c) = members
         await alice.send({"for": "carol"}, to=c.id)
-        await wait_until(lambda: c_seen.messages != [])
+        await wait_for(lambda: c_seen.messages != [])
         await carol.send({"done": True})  # a barrier: Bob gets it after anything sent before
-        await wait_until(lambda: b_seen.messages != [])
+        await wait_for(lambda: b_seen.messages != [])
         assert b_seen.messages == [({"done": True}, c.id)]
 
 
@@ -198,14 +172,12 @@ async def test_the_simulated_replica_is_trusted_and_other_participants_are_not(
     await app.join()
     m = await mallory.join()
     try:
-        await wait_until(lambda: any(p.is_replica for p in seen.joined))
+        await wait_for(lambda: any(p.is_replica for p in seen.joined))
         [replica] = [p for p in app.participants().values() if p.is_replica]
         assert "tavus-replica" in (replica.user_id or "")
         await mallory.send({"event_type": "conversation.utterance", "properties": {}})
-        await wait_until(lambda: any(sender == m.id for _, sender in seen.messages))
-        await wait_until(
-            lambda: "conversation.replica.stopped_speaking" in replica_events(seen, app)
-        )
+        await wait_for(lambda: any(sender == m.id for _, sender in seen.messages))
+        await wait_for(lambda: "conversation.replica.stopped_speaking" in replica_events(seen, app))
         senders = {sender: app.is_replica(sender) for _, sender in seen.messages}
         assert senders == {replica.id: True, m.id: False}
     finally:
@@ -219,11 +191,11 @@ async def test_the_replica_answers_what_we_say(sandbox: SandboxServer) -> None:
     await app.join()
     try:
         greeting_done = "conversation.replica.stopped_speaking"
-        await wait_until(lambda: greeting_done in replica_events(seen, app))
+        await wait_for(lambda: greeting_done in replica_events(seen, app))
         seen.messages.clear()
         speech = UserSpeech.build("Hello there", conversation_id=conversation["conversation_id"])
         await app.send(speech.to_message())
-        await wait_until(lambda: greeting_done in replica_events(seen, app))
+        await wait_for(lambda: greeting_done in replica_events(seen, app))
         kinds = replica_events(seen, app)
         assert kinds[0] == "conversation.user.started_speaking"
         assert "conversation.replica.started_speaking" in kinds
@@ -241,7 +213,7 @@ async def test_the_replica_answers_what_we_say(sandbox: SandboxServer) -> None:
 async def test_someone_leaving_is_reported(sandbox: SandboxServer) -> None:
     async with joined(sandbox.room_url(), "alice", "bob") as [(alice, a_seen, _), (bob, _, b)]:
         await bob.leave()
-        await wait_until(lambda: [p.id for p in a_seen.left] == [b.id])
+        await wait_for(lambda: [p.id for p in a_seen.left] == [b.id])
         assert b.id not in alice.participants()
 
 
@@ -262,7 +234,7 @@ async def test_ending_the_conversation_reports_closed_once_with_its_reason(
     transport, seen = watched(conversation["conversation_url"], "app")
     await transport.join()
     await sandbox.end_conversation(conversation["conversation_id"])
-    await wait_until(lambda: seen.closed != [])
+    await wait_for(lambda: seen.closed != [])
     await transport.wait_handlers()
     assert seen.closed == ["end_conversation_endpoint_hit"]
     with pytest.raises(NotJoinedError):
@@ -277,7 +249,7 @@ async def test_a_closed_room_is_reported_even_without_a_conversation(
     transport, seen = watched(sandbox.room_url(), "alice")
     await transport.join()
     await sandbox.hub.close(CID, "room deleted")
-    await wait_until(lambda: seen.closed != [])
+    await wait_for(lambda: seen.closed != [])
     assert seen.closed == ["room deleted"]
     await transport.leave()
 
@@ -295,7 +267,7 @@ async def test_join_is_refused_without_the_meeting_token(sandbox: SandboxServer)
 async def test_join_fails_clearly_for_a_missing_room_or_server(sandbox: SandboxServer) -> None:
     with pytest.raises(JoinError, match="no such room"):
         await LocalTransport(TransportParams(room_url=sandbox.room_url("c-none"))).join()
-    dead = f"http://127.0.0.1:{_free_port()}/rooms/{CID}"
+    dead = f"http://127.0.0.1:{free_port()}/rooms/{CID}"
     with pytest.raises(JoinError, match="could not connect"):
         await LocalTransport(TransportParams(room_url=dead)).join()
 
@@ -305,7 +277,7 @@ async def test_an_oversized_message_is_refused_before_it_is_sent(sandbox: Sandbo
         with pytest.raises(MessageTooLargeError, match="4096"):
             await alice.send({"text": "x" * 5000})
         await alice.send({"n": 1})
-        await wait_until(lambda: b_seen.messages != [])
+        await wait_for(lambda: b_seen.messages != [])
         assert [data for data, _ in b_seen.messages] == [{"n": 1}]
 
 
@@ -315,9 +287,9 @@ async def test_a_message_to_nobody_is_refused_by_the_room_and_the_call_goes_on(
     async with joined(sandbox.room_url(), "alice", "bob") as [(alice, _, _), (_, b_seen, _)]:
         with caplog.at_level(logging.WARNING, logger="cvi_app.transport.local"):
             await alice.send({"n": 1}, to="nobody")
-            await wait_until(lambda: "no participant 'nobody'" in caplog.text)
+            await wait_for(lambda: "no participant 'nobody'" in caplog.text)
         await alice.send({"n": 2})
-        await wait_until(lambda: b_seen.messages != [])
+        await wait_for(lambda: b_seen.messages != [])
         assert [data for data, _ in b_seen.messages] == [{"n": 2}]
 
 
@@ -341,7 +313,7 @@ async def test_frames_that_do_not_fit_the_schema_are_dropped(
         transport, seen = watched(f"{root_url}/rooms/{CID}", "alice")
         with caplog.at_level(logging.WARNING, logger="cvi_app.transport.local"):
             await transport.join()
-            await wait_until(lambda: seen.messages != [])
+            await wait_for(lambda: seen.messages != [])
         await transport.leave()
     assert seen.messages == [({"ok": True}, "x")]
     assert len([r for r in caplog.records if "dropped a bad frame" in r.getMessage()]) == 3

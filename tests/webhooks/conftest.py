@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import Engine
 from starlette.applications import Starlette
-from starlette.types import ASGIApp
 
 from cvi_app.config import Settings
 from cvi_app.webhooks import webhook_routes
@@ -24,6 +18,7 @@ from tests.store.conftest import (
     postgres_template,
     sqlite_template,
 )
+from tests.support.servers import serve_asgi
 
 __all__ = [
     "engine",
@@ -34,31 +29,6 @@ __all__ = [
 ]
 
 SECRET = "webhook-test-secret-0123456789"
-
-
-@contextlib.contextmanager
-def serve_asgi(app: ASGIApp, *, startup_timeout: float = 10.0) -> Iterator[str]:
-    """Serve an ASGI app with uvicorn in a background thread; yield `http://127.0.0.1:PORT`."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn-{port}", daemon=True
-    )
-    thread.start()
-    try:
-        deadline = time.monotonic() + startup_timeout
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"test server on port {port} did not start")
-            time.sleep(0.01)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 def webhook_app(

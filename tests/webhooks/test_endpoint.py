@@ -28,7 +28,8 @@ from cvi_app.store import (
 )
 from cvi_app.webhooks import MAX_BODY_BYTES
 from tests.store.helpers import add_conversation
-from tests.webhooks.conftest import SECRET, serve_asgi, webhook_app, webhook_path
+from tests.support.servers import serve_asgi
+from tests.webhooks.conftest import SECRET, webhook_app, webhook_path
 
 CID = "c-webhooks"
 AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from reflex.config import reload_config
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -25,7 +26,7 @@ from cvi_app.live.updates import EventReceived, InteractionSent, LiveUpdate, Too
 from cvi_app.protocol import Event
 from cvi_app.sandbox.app import Sandbox, create_sandbox_app, sandbox_of
 from cvi_app.store import ConversationCreate, create_conversation, session_scope
-from cvi_app.store.db import create_db_engine
+from cvi_app.store.db import create_db_engine, dispose_engines
 from cvi_app.store.migrate import upgrade_to_head
 from cvi_app.store.writer import EventWriter
 from cvi_app.transport import LocalTransport, TransportParams
@@ -60,6 +61,17 @@ def engine(store_url: str) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def app_database(store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Point the app's configured database (Reflex's `db_url`) at this test's store."""
+    monkeypatch.setenv("REFLEX_DB_URL", store_url)
+    reload_config()
+    yield store_url
+    dispose_engines()
+    monkeypatch.delenv("REFLEX_DB_URL")
+    reload_config()
 
 
 def add_conversation(engine: Engine, conversation_id: str, **fields: Any) -> None:
@@ -126,6 +138,13 @@ async def start_sandbox(*, mount: str = "", **options: Any) -> AsyncIterator[Liv
 async def sandbox() -> AsyncIterator[LiveSandbox]:
     """The sandbox with the stock personas; replicas speak fast."""
     async with start_sandbox() as running:
+        yield running
+
+
+@pytest.fixture
+async def mounted_sandbox() -> AsyncIterator[LiveSandbox]:
+    """The sandbox mounted at /sandbox, so its API base is `{url}/sandbox/v2` as in the app."""
+    async with start_sandbox(mount="/sandbox") as running:
         yield running
 
 
@@ -197,9 +216,14 @@ class Live:
 
 @pytest.fixture
 async def open_session(sandbox: LiveSandbox, engine: Engine) -> AsyncIterator[Callable[..., Any]]:
-    """`await open_session(**create_body, tools=...)`: a live session, recorded in the store.
+    """`await open_session(**create_body, tools=..., where=..., ...)`: a session in a new sandbox
+    conversation, over a real room, recorded in the store.
 
-    Every session opened is closed (its writer flushed, its collector stopped) afterwards.
+    `tools` (the demo tools by default), `session_options` and `transport_options` go to the
+    session and its LocalTransport; `where` is another running sandbox. With `bare_room=cid`,
+    the session joins a room opened on the hub with nobody in it (no conversation, no simulated
+    replica). Every session opened is closed (its writer flushed, its collector stopped)
+    afterwards.
     """
     opened: list[Live] = []
 
@@ -208,9 +232,19 @@ async def open_session(sandbox: LiveSandbox, engine: Engine) -> AsyncIterator[Ca
         tools: ToolRegistry | None = None,
         where: LiveSandbox | None = None,
         session_options: dict[str, Any] | None = None,
+        transport_options: dict[str, Any] | None = None,
+        bare_room: str | None = None,
         **body: Any,
     ) -> Live:
-        conversation = await (where or sandbox).create(**body)
+        running = where or sandbox
+        if bare_room is None:
+            conversation = await running.create(**body)
+        else:
+            running.parts.hub.open(bare_room)
+            conversation = {
+                "conversation_id": bare_room,
+                "conversation_url": f"{running.root_url}/rooms/{bare_room}",
+            }
         cid = conversation["conversation_id"]
         add_conversation(engine, cid)
         transport = LocalTransport(
@@ -218,7 +252,8 @@ async def open_session(sandbox: LiveSandbox, engine: Engine) -> AsyncIterator[Ca
                 room_url=conversation["conversation_url"],
                 meeting_token=conversation.get("meeting_token"),
                 user_name="cvi-studio",
-            )
+            ),
+            **(transport_options or {}),
         )
         bus: EventBus[LiveUpdate] = EventBus()
         writer = EventWriter(engine, max_delay=0.01)

@@ -3,10 +3,9 @@ with the store on a real SQLite database."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
-from reflex.config import reload_config
 from sqlalchemy import Engine
 from sqlmodel import select
 
@@ -15,30 +14,11 @@ from cvi_app.live.manager import NotAllowedError, SessionManager, StartOptions, 
 from cvi_app.live.session import SessionError
 from cvi_app.store import session_scope
 from cvi_app.store.conversations import get_conversation
-from cvi_app.store.db import dispose_engines
 from cvi_app.store.models import Conversation, ConversationEvent
 from cvi_app.tavus import TavusError
 from cvi_app.tavus.errors import TavusAPIError
-from tests.live.conftest import SANDBOX_KEY, LiveSandbox, start_sandbox
+from tests.live.conftest import SANDBOX_KEY, LiveSandbox
 from tests.support.servers import wait_for
-
-
-@pytest.fixture
-def app_database(store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Point the app's configured database (Reflex's `db_url`) at this test's store."""
-    monkeypatch.setenv("REFLEX_DB_URL", store_url)
-    reload_config()
-    yield store_url
-    dispose_engines()
-    monkeypatch.delenv("REFLEX_DB_URL")
-    reload_config()
-
-
-@pytest.fixture
-async def mounted_sandbox() -> AsyncIterator[LiveSandbox]:
-    """The sandbox mounted at /sandbox, so its API base is `{url}/sandbox/v2` as in the app."""
-    async with start_sandbox(mount="/sandbox") as running:
-        yield running
 
 
 @pytest.fixture

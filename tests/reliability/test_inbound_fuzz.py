@@ -101,9 +101,9 @@ def present(fuzzed: Fuzzed, updates: list[LiveUpdate]) -> None:
 
 
 @pytest.fixture
-async def fuzzed(sandbox: LiveSandbox, open_live: Any) -> Fuzzed:
+async def fuzzed(sandbox: LiveSandbox, open_session: Any) -> Fuzzed:
     """A session in a sandbox conversation, greeted, with one fuzzed event already in place."""
-    live = await open_live()
+    live = await open_session()
     await live.seen.wait(lambda: live.seen.turns_finished() >= 1, "the greeting")
     fuzzed = Fuzzed(live, sender=live.replica_id(), next_seq=FIRST_SEQ)
     fuzzed.new_updates()
@@ -210,9 +210,9 @@ class RoomFuzz:
 
 
 @pytest.fixture
-async def room_fuzz(sandbox: LiveSandbox, open_live: Any) -> RoomFuzz:
+async def room_fuzz(sandbox: LiveSandbox, open_session: Any) -> RoomFuzz:
     # A long gap timeout: frames cross a real socket, and order must not depend on timing.
-    live = await open_live(bare_room="c-fuzz-room", session_options={"gap_timeout": 30.0})
+    live = await open_session(bare_room="c-fuzz-room", session_options={"gap_timeout": 30.0})
     room = sandbox.parts.hub.get("c-fuzz-room")
     assert room is not None
     replica = await room.join(user_name="tavus-replica", is_replica=True)

@@ -46,9 +46,11 @@ def utterance(live: Live, role: str, speech: str, seq: int) -> dict[str, Any]:
 
 
 async def test_a_replica_that_does_not_answer_is_reported_and_its_late_answer_clears_it(
-    sandbox: LiveSandbox, open_live: Any, engine: Engine
+    sandbox: LiveSandbox, open_session: Any, engine: Engine
 ) -> None:
-    live = await open_live(bare_room="c-silent", session_options={"reply_timeout": REPLY_TIMEOUT})
+    live = await open_session(
+        bare_room="c-silent", session_options={"reply_timeout": REPLY_TIMEOUT}
+    )
     heard: list[dict[str, Any]] = []
     replica = await seat_silent_replica(sandbox, live, heard)
 
@@ -78,10 +80,10 @@ async def test_a_replica_that_does_not_answer_is_reported_and_its_late_answer_cl
     ]
 
 
-async def test_a_long_answer_is_not_taken_for_silence(open_live: Any) -> None:
+async def test_a_long_answer_is_not_taken_for_silence(open_session: Any) -> None:
     words = " ".join(f"word{i}" for i in range(24))
     async with start_sandbox(words_per_second=20.0) as slow:
-        live = await open_live(where=slow, session_options={"reply_timeout": REPLY_TIMEOUT})
+        live = await open_session(where=slow, session_options={"reply_timeout": REPLY_TIMEOUT})
         await live.seen.wait(lambda: live.seen.turns_finished() >= 1, "the greeting")
 
         await live.session.echo(words)  # about 1.2 s of speech, far past the reply timeout

@@ -43,9 +43,9 @@ async def answered(live: Live, text: str, *, turns_before: int) -> None:
 
 
 async def test_a_dropped_connection_is_rejoined_and_the_next_turn_arrives(
-    sandbox: LiveSandbox, open_live: Any, engine: Engine
+    sandbox: LiveSandbox, open_session: Any, engine: Engine
 ) -> None:
-    live = await open_live(transport_options=QUICK_REJOIN, **STAYS_OPEN)
+    live = await open_session(transport_options=QUICK_REJOIN, **STAYS_OPEN)
     await greeted(live)
     before = live.transport.local_participant
     assert before is not None
@@ -74,9 +74,9 @@ async def test_a_dropped_connection_is_rejoined_and_the_next_turn_arrives(
 
 
 async def test_a_turn_sent_while_rejoining_waits_and_is_answered(
-    sandbox: LiveSandbox, open_live: Any
+    sandbox: LiveSandbox, open_session: Any
 ) -> None:
-    live = await open_live(transport_options=QUICK_REJOIN, **STAYS_OPEN)
+    live = await open_session(transport_options=QUICK_REJOIN, **STAYS_OPEN)
     await greeted(live)
     me = live.transport.local_participant
     assert me is not None
@@ -95,9 +95,9 @@ async def test_a_turn_sent_while_rejoining_waits_and_is_answered(
 
 
 async def test_the_room_closing_while_away_ends_the_session_with_the_reason(
-    sandbox: LiveSandbox, open_live: Any, engine: Engine
+    sandbox: LiveSandbox, open_session: Any, engine: Engine
 ) -> None:
-    live = await open_live(
+    live = await open_session(
         transport_options={"reconnect_backoff": 0.3, "max_reconnect_backoff": 0.3}, **STAYS_OPEN
     )
     await greeted(live)
@@ -117,7 +117,7 @@ async def test_the_room_closing_while_away_ends_the_session_with_the_reason(
     assert (row.status, row.shutdown_reason) == ("ended", reason)
 
 
-async def test_a_server_restart_is_ridden_out(open_live: Any) -> None:
+async def test_a_server_restart_is_ridden_out(open_session: Any) -> None:
     app = create_sandbox_app(api_key=SANDBOX_KEY, words_per_second=1000.0)
     parts = sandbox_of(app)
     port = free_port()
@@ -129,7 +129,7 @@ async def test_a_server_restart_is_ridden_out(open_live: Any) -> None:
             restarted = LiveSandbox(root_url=root, parts=parts, api=api)
             # Lifespan off: the app's rooms outlive a restart (the test closes them at the end).
             async with serve(app, lifespan="off", port=port):
-                live = await open_live(
+                live = await open_session(
                     where=restarted, transport_options=QUICK_REJOIN, **STAYS_OPEN
                 )
                 await greeted(live)
@@ -148,7 +148,7 @@ async def test_a_server_restart_is_ridden_out(open_live: Any) -> None:
 
 
 async def test_a_room_that_never_comes_back_ends_the_session_with_the_reason(
-    open_live: Any,
+    open_session: Any,
 ) -> None:
     app = create_sandbox_app(api_key=SANDBOX_KEY, words_per_second=1000.0)
     parts = sandbox_of(app)
@@ -158,7 +158,7 @@ async def test_a_room_that_never_comes_back_ends_the_session_with_the_reason(
         async with httpx.AsyncClient(base_url=root, headers={"x-api-key": SANDBOX_KEY}) as api:
             gone = LiveSandbox(root_url=root, parts=parts, api=api)
             async with serve(app, lifespan="off", port=port):
-                live = await open_live(
+                live = await open_session(
                     where=gone,
                     transport_options={**QUICK_REJOIN, "reconnect_attempts": 3},
                     **STAYS_OPEN,

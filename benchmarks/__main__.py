@@ -1,8 +1,11 @@
-"""`python -m benchmarks [section ...] [--quick]`: run the benchmarks, print one table.
+"""`python -m benchmarks [section ...] [--quick] [--chromium-tabs]`: run, print one table.
 
-Sections: latency, traffic, store, concurrency, startup (default: all, in that order).
-Writes benchmarks/results.json. Exits 0 even when a target is missed (the table says so);
-non-zero only when a section could not run.
+Sections: latency, traffic, store, concurrency, startup (default: all, in that order; the
+ones named share one app server and one Chromium). `--quick` takes fewer samples in every
+section; `--chromium-tabs` makes `concurrency` use 50 Chromium room pages instead of socket
+subscribers. Writes benchmarks/results.json (every row, with details). Exits 0 even when a
+target is missed (the table says so, with a profile); non-zero only when a section could not
+run.
 """
 
 from __future__ import annotations

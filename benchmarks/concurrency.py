@@ -229,6 +229,8 @@ async def run(ctx: BenchContext) -> list[Row]:
             latencies += samples["total"]
             server += samples["server"]
             browser += samples["browser"]
+        if not latencies:
+            raise RuntimeError("no event reached any tab")
         relay = Summary.of(latencies)
         ok_latency = relay.p99 < P99_TARGET_MS and complete
         profile_note = ""

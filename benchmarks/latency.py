@@ -191,6 +191,10 @@ async def run(ctx: BenchContext) -> list[Row]:
                 if seq > first_seq and seq in driver.stamps
             ]
             room_hop = Summary.of(hops) if hops else None
+            if not samples["total"]:
+                raise RuntimeError(
+                    f"none of the {sent} events was seen both in the room and in the page"
+                )
             relay = Summary.of(samples["total"])
             server = Summary.of(samples["server"]) if samples["server"] else None
             browser = Summary.of(samples["browser"]) if samples["browser"] else None

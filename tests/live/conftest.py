@@ -3,37 +3,32 @@ port (REST, rooms, simulated replica) and a real SQLite store migrated to head."
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from reflex.config import reload_config
 from sqlalchemy import Engine
-from starlette.applications import Starlette
-from starlette.routing import Mount
 
+from cvi_app.config import Settings
 from cvi_app.live.bus import EventBus, Subscription
 from cvi_app.live.demo_tools import register_demo_tools
+from cvi_app.live.manager import SessionManager
 from cvi_app.live.recorder import StoreRecorder
 from cvi_app.live.session import ConversationSession
 from cvi_app.live.tools import ToolRegistry
 from cvi_app.live.updates import EventReceived, InteractionSent, LiveUpdate, ToolCallUpdate
 from cvi_app.protocol import Event
-from cvi_app.sandbox.app import Sandbox, create_sandbox_app, sandbox_of
 from cvi_app.store import ConversationCreate, create_conversation, session_scope
 from cvi_app.store.db import create_db_engine, dispose_engines
 from cvi_app.store.migrate import upgrade_to_head
 from cvi_app.store.writer import EventWriter
 from cvi_app.transport import LocalTransport, TransportParams
-from tests.support.servers import WAIT, serve, wait_for
-
-SANDBOX_KEY = "live-tests-key"
-
+from tests.support.sandbox import SANDBOX_KEY, LiveSandbox, start_sandbox
+from tests.support.servers import wait_for
 
 # ---- the store -------------------------------------------------------------------------------
 
@@ -86,54 +81,6 @@ def add_conversation(engine: Engine, conversation_id: str, **fields: Any) -> Non
 # ---- the sandbox -----------------------------------------------------------------------------
 
 
-@dataclass
-class LiveSandbox:
-    """A running sandbox: its root URL, its parts and an authorised REST client."""
-
-    root_url: str
-    parts: Sandbox
-    api: httpx.AsyncClient
-
-    async def create(self, **body: Any) -> dict[str, Any]:
-        """`POST /v2/conversations`; return the created conversation."""
-        response = await self.api.post("/v2/conversations", json=body)
-        assert response.status_code == 200, response.text
-        created: dict[str, Any] = response.json()
-        return created
-
-    async def end(self, conversation_id: str) -> None:
-        response = await self.api.post(f"/v2/conversations/{conversation_id}/end")
-        assert response.status_code == 200, response.text
-
-
-@contextlib.asynccontextmanager
-async def start_sandbox(*, mount: str = "", **options: Any) -> AsyncIterator[LiveSandbox]:
-    """The whole sandbox served in this event loop (mounted at `mount`, if given).
-
-    The replica speaks fast (1000 words per second) unless `words_per_second` is given.
-    """
-    options.setdefault("words_per_second", 1000.0)
-    options.setdefault("tool_timeout", 5.0)
-    app = create_sandbox_app(api_key=SANDBOX_KEY, **options)
-    parts = sandbox_of(app)
-    served: Any = app
-    if mount:
-
-        @contextlib.asynccontextmanager
-        async def lifespan(_: Starlette) -> AsyncIterator[None]:
-            yield
-            await parts.aclose()
-
-        served = Starlette(routes=[Mount(mount, app=app)], lifespan=lifespan)
-    async with (
-        serve(served) as root_url,
-        httpx.AsyncClient(
-            base_url=root_url + mount, headers={"x-api-key": SANDBOX_KEY}, timeout=WAIT
-        ) as api,
-    ):
-        yield LiveSandbox(root_url=root_url, parts=parts, api=api)
-
-
 @pytest.fixture
 async def sandbox() -> AsyncIterator[LiveSandbox]:
     """The sandbox with the stock personas; replicas speak fast."""
@@ -146,6 +93,34 @@ async def mounted_sandbox() -> AsyncIterator[LiveSandbox]:
     """The sandbox mounted at /sandbox, so its API base is `{url}/sandbox/v2` as in the app."""
     async with start_sandbox(mount="/sandbox") as running:
         yield running
+
+
+# ---- the app's session manager ---------------------------------------------------------------
+
+
+@pytest.fixture
+def manager_options() -> dict[str, Any]:
+    """Keyword arguments for the `manager` fixture's SessionManager (a folder may override)."""
+    return {}
+
+
+@pytest.fixture
+async def manager(
+    mounted_sandbox: LiveSandbox,
+    app_database: str,
+    manager_options: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[SessionManager]:
+    """The app's session manager in sandbox mode, over the mounted sandbox and this store."""
+    monkeypatch.delenv("TAVUS_API_KEY", raising=False)
+    settings = Settings(  # type: ignore[call-arg]
+        CVI_PUBLIC_URL=mounted_sandbox.root_url, CVI_SANDBOX_API_KEY=SANDBOX_KEY
+    )
+    assert settings.mode == "sandbox"
+    assert settings.api_base == f"{mounted_sandbox.root_url}/sandbox/v2"
+    manager = SessionManager(settings, **manager_options)
+    yield manager
+    await manager.aclose()
 
 
 # ---- a session over a real room, recorded in the real store ----------------------------------

@@ -3,13 +3,10 @@ with the store on a real SQLite database."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from cvi_app.config import Settings
 from cvi_app.live.manager import NotAllowedError, SessionManager, StartOptions, describe_error
 from cvi_app.live.session import SessionError
 from cvi_app.store import session_scope
@@ -17,23 +14,8 @@ from cvi_app.store.conversations import get_conversation
 from cvi_app.store.models import Conversation, ConversationEvent
 from cvi_app.tavus import TavusError
 from cvi_app.tavus.errors import TavusAPIError
-from tests.live.conftest import SANDBOX_KEY, LiveSandbox
+from tests.support.sandbox import LiveSandbox
 from tests.support.servers import wait_for
-
-
-@pytest.fixture
-async def manager(
-    mounted_sandbox: LiveSandbox, app_database: str, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[SessionManager]:
-    monkeypatch.delenv("TAVUS_API_KEY", raising=False)
-    settings = Settings(  # type: ignore[call-arg]
-        CVI_PUBLIC_URL=mounted_sandbox.root_url, CVI_SANDBOX_API_KEY=SANDBOX_KEY
-    )
-    assert settings.mode == "sandbox"
-    assert settings.api_base == f"{mounted_sandbox.root_url}/sandbox/v2"
-    manager = SessionManager(settings)
-    yield manager
-    await manager.aclose()
 
 
 def stored(engine: Engine, cid: str) -> Conversation | None:

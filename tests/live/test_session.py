@@ -29,7 +29,8 @@ from cvi_app.store.models import ConversationEvent
 from cvi_app.store.tool_calls import list_tool_calls
 from cvi_app.tavus import TavusClient
 from cvi_app.transport import LocalTransport, TransportParams
-from tests.live.conftest import SANDBOX_KEY, Live, LiveSandbox, start_sandbox
+from tests.live.conftest import Live
+from tests.support.sandbox import SANDBOX_KEY, LiveSandbox, start_sandbox
 from tests.support.servers import wait_for
 
 OpenSession = Callable[..., Any]

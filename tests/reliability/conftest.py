@@ -4,23 +4,20 @@ and the app's SessionManager configured as in the app (sandbox mounted at /sandb
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from cvi_app.config import Settings
-from cvi_app.live.manager import SessionManager
 from cvi_app.live.updates import Notice
 from cvi_app.store import session_scope
 from cvi_app.store.models import Conversation, ConversationEvent
 from tests.live.conftest import (
-    SANDBOX_KEY,
     Live,
-    LiveSandbox,
     app_database,
     engine,
+    manager,
     mounted_sandbox,
     open_session,
     sandbox,
@@ -31,6 +28,7 @@ from tests.live.conftest import (
 __all__ = [
     "app_database",
     "engine",
+    "manager",
     "mounted_sandbox",
     "open_session",
     "sandbox",
@@ -43,17 +41,9 @@ API_TIMEOUT = 1.0
 
 
 @pytest.fixture
-async def manager(
-    mounted_sandbox: LiveSandbox, app_database: str, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[SessionManager]:
-    """The app's session manager in sandbox mode, with a short API timeout."""
-    monkeypatch.delenv("TAVUS_API_KEY", raising=False)
-    settings = Settings(  # type: ignore[call-arg]
-        CVI_PUBLIC_URL=mounted_sandbox.root_url, CVI_SANDBOX_API_KEY=SANDBOX_KEY
-    )
-    manager = SessionManager(settings, api_timeout=API_TIMEOUT)
-    yield manager
-    await manager.aclose()
+def manager_options() -> dict[str, Any]:
+    """The manager gives up on each API answer after `API_TIMEOUT`."""
+    return {"api_timeout": API_TIMEOUT}
 
 
 def stored_conversations(engine: Engine) -> list[Conversation]:

@@ -22,8 +22,8 @@ from cvi_app.tavus.errors import (
     TavusServerError,
     TavusTimeoutError,
 )
-from tests.live.conftest import LiveSandbox
 from tests.reliability.conftest import API_TIMEOUT, stored_conversations
+from tests.support.sandbox import LiveSandbox
 from tests.support.servers import wait_for
 
 OWNER = "tab-a"

@@ -24,9 +24,10 @@ from cvi_app.live.presenter import RAW_PREVIEW_CHARS, TranscriptPresenter, event
 from cvi_app.live.updates import EventReceived, LiveUpdate, ToolCallUpdate
 from cvi_app.protocol import MAX_APP_MESSAGE_BYTES, message_size
 from cvi_app.sandbox.rooms import LocalParticipant
-from tests.live.conftest import Live, LiveSandbox
+from tests.live.conftest import Live
 from tests.reliability.conftest import stored_events
 from tests.reliability.inputs import Step, scripts
+from tests.support.sandbox import LiveSandbox
 from tests.support.servers import wait_for
 
 FIRST_SEQ = 1_000_000

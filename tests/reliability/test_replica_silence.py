@@ -13,8 +13,9 @@ from sqlalchemy import Engine
 
 from cvi_app.protocol import UtteranceEvent, UtteranceProperties
 from cvi_app.sandbox.rooms import LocalParticipant
-from tests.live.conftest import Live, LiveSandbox, start_sandbox
+from tests.live.conftest import Live
 from tests.reliability.conftest import notices, stored_events
+from tests.support.sandbox import LiveSandbox, start_sandbox
 from tests.support.servers import wait_for
 
 REPLY_TIMEOUT = 0.3

@@ -15,8 +15,9 @@ from sqlalchemy import Engine
 from cvi_app.sandbox.app import create_sandbox_app, sandbox_of
 from cvi_app.sandbox.rooms import Room
 from cvi_app.transport import LocalTransport, Participant, TransportParams
-from tests.live.conftest import SANDBOX_KEY, Live, LiveSandbox
+from tests.live.conftest import Live
 from tests.reliability.conftest import notices, stored_conversations, stored_events
+from tests.support.sandbox import SANDBOX_KEY, LiveSandbox
 from tests.support.servers import free_port, serve, wait_for
 
 # Without anyone else in the room, Tavus ends a call the moment its last participant leaves

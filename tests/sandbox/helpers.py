@@ -7,15 +7,12 @@ import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from cvi_app.sandbox.app import Sandbox, create_sandbox_app, sandbox_of
 from tests.support.servers import WAIT, serve, wait_for
 
 
@@ -165,40 +162,3 @@ async def webhook_receiver() -> AsyncIterator[WebhookReceiver]:
     async with serve(receiver.app()) as url:
         receiver.base_url = url
         yield receiver
-
-
-LIVE_SANDBOX_KEY = "live-sandbox-key"
-
-
-@dataclass(frozen=True)
-class LiveSandbox:
-    """A running `create_sandbox_app()`: its root URL, its parts and an authorised client."""
-
-    root_url: str
-    parts: Sandbox
-    client: httpx.AsyncClient
-
-    async def create(self, **body: Any) -> dict[str, Any]:
-        """`POST /v2/conversations` with `body`; return the created conversation."""
-        response = await self.client.post("/v2/conversations", json=body)
-        assert response.status_code == 200, response.text
-        created: dict[str, Any] = response.json()
-        return created
-
-
-@contextlib.asynccontextmanager
-async def start_live_sandbox(**options: Any) -> AsyncIterator[LiveSandbox]:
-    """The whole sandbox (REST, rooms, replica, timers, webhooks) served in this event loop.
-
-    The replica speaks fast (400 words per second) unless `words_per_second` is given.
-    """
-    options.setdefault("words_per_second", 400.0)
-    options.setdefault("tool_timeout", 5.0)
-    app = create_sandbox_app(api_key=LIVE_SANDBOX_KEY, **options)
-    async with (
-        serve(app) as root_url,
-        httpx.AsyncClient(
-            base_url=root_url, headers={"x-api-key": LIVE_SANDBOX_KEY}, timeout=WAIT
-        ) as client,
-    ):
-        yield LiveSandbox(root_url=root_url, parts=sandbox_of(app), client=client)

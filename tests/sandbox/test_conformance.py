@@ -27,7 +27,8 @@ from cvi_app.protocol import (
     tool_result,
 )
 from cvi_app.sandbox.catalog import PERCEPTION_PERSONA_ID, SUPPORT_PERSONA_ID
-from tests.sandbox.helpers import LiveSandbox, RoomClient, room_client, start_live_sandbox
+from tests.sandbox.helpers import RoomClient, room_client
+from tests.support.sandbox import LiveSandbox, start_sandbox
 
 DOC = Path(__file__).resolve().parents[2] / "cvi_app/sandbox/CONFORMANCE.md"
 WORDS_PER_SECOND = 100.0  # fast, yet the long story lasts long enough to be interrupted
@@ -190,7 +191,7 @@ async def act_tool_call(ctx: Context) -> None:
 
 
 async def act_end(ctx: Context) -> None:
-    response = await ctx.live.client.post(f"/v2/conversations/{ctx.conversation_id}/end")
+    response = await ctx.live.api.post(f"/v2/conversations/{ctx.conversation_id}/end")
     assert response.status_code == 200
 
 
@@ -337,7 +338,7 @@ def render() -> str:
 
 @pytest.fixture
 async def live() -> AsyncIterator[LiveSandbox]:
-    async with start_live_sandbox(words_per_second=WORDS_PER_SECOND) as sandbox:
+    async with start_sandbox(words_per_second=WORDS_PER_SECOND) as sandbox:
         yield sandbox
 
 

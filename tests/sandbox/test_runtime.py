@@ -16,12 +16,11 @@ import pytest
 from cvi_app.protocol import ShutdownWebhook, TranscriptionReadyWebhook, parse_webhook
 from cvi_app.sandbox.catalog import PERCEPTION_PERSONA_ID, SUPPORT_PERSONA_ID
 from tests.sandbox.helpers import (
-    LiveSandbox,
     WebhookReceiver,
     room_client,
-    start_live_sandbox,
     webhook_receiver,
 )
+from tests.support.sandbox import LiveSandbox, start_sandbox
 from tests.support.servers import WAIT
 
 GREETED = "conversation.replica.stopped_speaking"
@@ -29,7 +28,7 @@ GREETED = "conversation.replica.stopped_speaking"
 
 @pytest.fixture
 async def live_sandbox() -> AsyncIterator[LiveSandbox]:
-    async with start_live_sandbox() as sandbox:
+    async with start_sandbox(words_per_second=400.0) as sandbox:
         yield sandbox
 
 
@@ -40,7 +39,7 @@ async def webhooks() -> AsyncIterator[WebhookReceiver]:
 
 
 async def conversation(live: LiveSandbox, conversation_id: str) -> dict[str, Any]:
-    response = await live.client.get(f"/v2/conversations/{conversation_id}?verbose=true")
+    response = await live.api.get(f"/v2/conversations/{conversation_id}?verbose=true")
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -123,7 +122,7 @@ async def test_ending_sends_shutdown_in_the_room_and_the_closing_webhooks(
         await guest.events_until(lambda e: e["event_type"] == GREETED)
         await guest.say("hello")
         await guest.events_until(lambda e: e["event_type"] == GREETED)
-        response = await live_sandbox.client.post(f"/v2/conversations/{cid}/end")
+        response = await live_sandbox.api.post(f"/v2/conversations/{cid}/end")
         assert response.status_code == 200
         end = await guest.events_until(lambda e: e["event_type"] == "system.shutdown")
         assert [e["event_type"] for e in end] == [
@@ -154,7 +153,7 @@ async def test_verbose_conversation_holds_every_event_and_webhook(
     cid = created["conversation_id"]
     async with room_client(live_sandbox.root_url, cid) as guest:
         seen = await guest.events_until(lambda e: e["event_type"] == GREETED)
-        await live_sandbox.client.post(f"/v2/conversations/{cid}/end")
+        await live_sandbox.api.post(f"/v2/conversations/{cid}/end")
         seen += await guest.events_until(lambda e: e["event_type"] == "system.shutdown")
     recorded = (await conversation(live_sandbox, cid))["events"]
     in_room = [event for event in recorded if "seq" in event]
@@ -174,11 +173,11 @@ async def test_room_page_is_served_while_the_conversation_lives(
     created = await live_sandbox.create()
     url = created["conversation_url"]
     assert url == f"{live_sandbox.root_url}/rooms/{created['conversation_id']}"
-    page = await live_sandbox.client.get(url)
+    page = await live_sandbox.api.get(url)
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert created["conversation_id"] in page.text and "sandbox.user_speech" in page.text
-    await live_sandbox.client.post(f"/v2/conversations/{created['conversation_id']}/end")
-    assert (await live_sandbox.client.get(url)).status_code == 404
+    await live_sandbox.api.post(f"/v2/conversations/{created['conversation_id']}/end")
+    assert (await live_sandbox.api.get(url)).status_code == 404
 
 
 async def test_meeting_token_guards_the_room_of_a_conversation_that_requires_auth(

@@ -15,7 +15,7 @@ from cvi_app.pages.conversation import conversation
 from cvi_app.pages.history import history
 from cvi_app.pages.home import home
 from cvi_app.pages.room import room
-from cvi_app.sandbox.app import create_sandbox_app
+from cvi_app.sandbox.app import create_sandbox_app, sandbox_of
 from cvi_app.state import AppState
 from cvi_app.state.conversation_state import ConversationState, TimelinePager, TranscriptPager
 from cvi_app.state.history_state import HistoryState
@@ -25,27 +25,40 @@ from cvi_app.store import get_engine
 from cvi_app.webhooks import webhook_routes
 
 
-def _extra_routes() -> Starlette:
+def _sandbox() -> Starlette | None:
+    """The local Tavus, served only in sandbox mode (with a key, Tavus itself is used)."""
     settings = get_settings()
-    sandbox = create_sandbox_app(
+    if settings.mode != "sandbox":
+        return None
+    return create_sandbox_app(
         api_key=settings.sandbox_api_key.get_secret_value() if settings.sandbox_api_key else None,
         max_concurrent=settings.sandbox_max_concurrent,
         words_per_second=settings.sandbox_words_per_second,
         twins=settings.sandbox_twins,
     )
-    return Starlette(
-        routes=[
-            *webhook_routes(settings=settings, engine_factory=get_engine),
-            *export_routes(engine_factory=get_engine),
-            Mount("/sandbox", app=sandbox),
-        ]
-    )
+
+
+_sandbox_app = _sandbox()
+
+
+def _extra_routes() -> Starlette:
+    settings = get_settings()
+    routes = [
+        *webhook_routes(settings=settings, engine_factory=get_engine),
+        *export_routes(engine_factory=get_engine),
+    ]
+    if _sandbox_app is not None:
+        routes.append(Mount("/sandbox", app=_sandbox_app))
+    return Starlette(routes=routes)
 
 
 @contextlib.asynccontextmanager
 async def _close_sessions():
     yield
     await get_manager().aclose()
+    if _sandbox_app is not None:
+        # Starlette does not run a mounted app's lifespan: stop the sandbox's rooms and timers.
+        await sandbox_of(_sandbox_app).aclose()
 
 
 app = rx.App(api_transformer=_extra_routes())

@@ -1,7 +1,8 @@
 """What the benchmarks drive: the real app, real Chromium, and the sandbox room as a participant.
 
-- `BenchContext` starts the app (`reflex run --env prod --single-port`, as the browser tests do)
-  and one Chromium on first use, and stops both at the end; sections share them.
+- `BenchContext` starts the app (`reflex run --env prod --single-port`, as the browser tests do,
+  but compiled and built in a private copy of `.web/`) and one Chromium on first use, and stops
+  both at the end; sections share them.
 - Pages get `probe.js` before the app's scripts run (see that file for what it records).
 - `RoomDriver` joins a conversation's sandbox room over its WebSocket as a second participant
   (with the app's own `LocalTransport`) and sends `conversation.echo` interactions: the simulated
@@ -16,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass
@@ -29,7 +31,7 @@ from cvi_app.protocol import split_echo_text
 from cvi_app.sandbox.replica import WORDS_PER_CHUNK
 from cvi_app.tavus import TavusClient
 from cvi_app.transport import LocalTransport, TransportParams
-from tests.support.app_server import AppServer, start_app_server
+from tests.support.app_server import ROOT, AppServer, start_app_server
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +48,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 LONG_MS = 60_000
+WEB_DIR = ".web"
 
 WORDS_PER_SECOND = 60.0
 """The sandbox replica's speaking speed in the benchmark app: a streaming update every 50 ms."""
@@ -69,6 +72,8 @@ class BenchApp:
     server: AppServer
     backend: psutil.Process
     ready_seconds: float
+    web_dir: Path
+    """The frontend directory the app compiled and built (its production bundle is inside)."""
 
     @property
     def url(self) -> str:
@@ -92,6 +97,25 @@ class BenchApp:
     def rss(self) -> int:
         """The backend's resident memory now, in bytes."""
         return int(self.backend.memory_info().rss)
+
+
+def private_web_dir(dest: Path) -> Path | None:
+    """A private copy of the project's prepared `.web/` (without its build), or None.
+
+    `reflex run` compiles and builds into its web directory and serves the build from there:
+    another `reflex run` in the same tree (a test run, a developer's server) would replace the
+    files under a running benchmark, and the other way round. Node packages come along, so
+    nothing is installed. None when the tree has no prepared `.web/` yet (Reflex makes one).
+    """
+    source = ROOT / WEB_DIR
+    if not (source / "node_modules").is_dir():
+        return None
+
+    def top_level_build(directory: str, names: list[str]) -> list[str]:
+        return ["build"] if Path(directory) == source else []
+
+    shutil.copytree(source, dest, symlinks=True, ignore=top_level_build)
+    return dest
 
 
 def backend_process(port: int) -> psutil.Process:
@@ -125,18 +149,23 @@ class BenchContext:
             self._tmp.cleanup()
 
     async def app(self) -> BenchApp:
-        """The app (started on first use, with its own fresh SQLite database)."""
+        """The app (started on first use, with its own fresh SQLite database and frontend)."""
         if self._app is None:
             workdir = self.workdir / "app"
             workdir.mkdir()
+            env = dict(BENCH_ENV)
+            web = await asyncio.to_thread(private_web_dir, workdir / "web")
+            if web is not None:
+                env["REFLEX_WEB_WORKDIR"] = str(web)
             started = time.monotonic()
-            manager = start_app_server(workdir, extra_env=BENCH_ENV)
+            manager = start_app_server(workdir, extra_env=env)
             server = await asyncio.to_thread(manager.__enter__)
             self._stack.push_async_callback(asyncio.to_thread, manager.__exit__, None, None, None)
             self._app = BenchApp(
                 server=server,
                 backend=backend_process(server.port),
                 ready_seconds=time.monotonic() - started,
+                web_dir=web or ROOT / WEB_DIR,
             )
             logger.info("app up at %s in %.1fs", server.url, self._app.ready_seconds)
         return self._app

@@ -1,12 +1,14 @@
 """Cold start to the first page, and the size of the production frontend.
 
 - `make run` equivalent on a prepared machine (packages and the frontend's node_modules already
-  installed): migrations, then `reflex run` (dev mode: the frontend dev server and the backend),
+  installed; a private copy of `.web/` so nothing else in the tree is disturbed): migrations,
+  then `reflex run` (dev mode: the frontend dev server and the backend),
   timed from launch to the first HTTP 200 of `/` and to the home page showing its mode badge in
   Chromium (compiled, hydrated, connected to the backend).
 - `make run-prod` equivalent: the app the other sections use, `reflex run --env prod
   --single-port` (production build included), timed from launch to `/` answering.
-- Bundle: every JS and CSS file of the production build (`.web/build/client`), each gzipped
+- Bundle: every JS and CSS file of the production build (`build/client` in the app's web
+  directory, the one `reflex run --env prod` built for the other sections), each gzipped
   (level 6, gzip's default) and summed; and what the home page actually transfers (Chromium's
   encoded response sizes: the server sends the precompressed files).
 """
@@ -27,14 +29,13 @@ from pathlib import Path
 import httpx
 from playwright.async_api import expect
 
-from benchmarks.harness import BenchContext
+from benchmarks.harness import BenchContext, private_web_dir
 from benchmarks.report import Row
 from tests.support.app_server import ROOT, free_port
 
 logger = logging.getLogger(__name__)
 
 SECTION = "startup"
-BUILD_DIR = ROOT / ".web" / "build" / "client"
 VENV_BIN = Path(sys.executable).parent
 START_TIMEOUT = 240.0
 
@@ -71,6 +72,9 @@ async def dev_cold_start(ctx: BenchContext) -> dict[str, float]:
     workdir.mkdir()
     frontend, backend = free_port(), free_port()
     env = _dev_env(workdir, backend)
+    web = await asyncio.to_thread(private_web_dir, workdir / "web")
+    if web is not None:
+        env["REFLEX_WEB_WORKDIR"] = str(web)
     log = (workdir / "reflex.log").open("wb")
     started = time.monotonic()
     migrate = await asyncio.create_subprocess_exec(
@@ -134,7 +138,7 @@ async def _stop(proc: asyncio.subprocess.Process) -> None:
         await proc.wait()
 
 
-def bundle_sizes(build_dir: Path = BUILD_DIR) -> dict[str, int]:
+def bundle_sizes(build_dir: Path) -> dict[str, int]:
     """Raw and gzipped bytes of every JS and CSS file of the production build."""
     raw = gzipped = files = 0
     for path in sorted(build_dir.rglob("*")):
@@ -175,7 +179,7 @@ async def run(ctx: BenchContext) -> list[Row]:
     app = await ctx.app()
     runs = [await dev_cold_start(ctx) for _ in range(1 if ctx.quick else 2)]
     best = min(runs, key=lambda r: r["ready"])
-    bundle = bundle_sizes()
+    bundle = bundle_sizes(app.web_dir / "build" / "client")
     home = await home_page_transfer(ctx)
     all_runs = ", ".join(f"{r['ready']:.1f}" for r in runs)
     return [

@@ -5,7 +5,11 @@
 // update carries a global counter `u`; items are upserted by `id` (fields merged), so an
 // update applied twice changes nothing. If updates were missed (a gap in `u`), the component
 // calls `onGap` and the server answers with a fresh `reset`.
-import React, { useEffect, useRef, useState } from "react";
+import React, { memo, useEffect, useLayoutEffect, useRef, useState } from "react";
+
+// Rows kept in the DOM: older ones stay in memory (and in the store) but are not rendered, so
+// the cost of each update does not grow with the conversation.
+const MAX_RENDERED = 300;
 
 function applyUpdates(list, index, updates) {
   const next = list.slice();
@@ -21,7 +25,7 @@ function applyUpdates(list, index, updates) {
   return next;
 }
 
-function TranscriptLine({ item }) {
+const TranscriptLine = memo(function TranscriptLine({ item }) {
   const who = item.role === "user" ? "You" : "Replica";
   const text = item.streamed != null && item.partial ? item.streamed : item.text || item.streamed || "";
   return (
@@ -46,7 +50,7 @@ function TranscriptLine({ item }) {
       ) : null}
     </div>
   );
-}
+});
 
 // The raw JSON travels compact; it is indented only when a row is opened.
 function pretty(raw) {
@@ -57,7 +61,7 @@ function pretty(raw) {
   }
 }
 
-function EventRow({ item }) {
+const EventRow = memo(function EventRow({ item }) {
   const [open, setOpen] = useState(false);
   return (
     <details
@@ -76,12 +80,11 @@ function EventRow({ item }) {
       ) : null}
     </details>
   );
-}
+});
 
 export function LiveFeed({ feed, kind, filter, emptyText, onGap, ...rest }) {
   const [items, setItems] = useState([]);
   const state = useRef({ resetId: null, last: 0, index: new Map() });
-  const bottom = useRef(null);
 
   useEffect(() => {
     if (!feed) return;
@@ -105,18 +108,37 @@ export function LiveFeed({ feed, kind, filter, emptyText, onGap, ...rest }) {
     setItems((list) => applyUpdates(list, s.index, fresh));
   }, [feed]);
 
+  // Follow new rows only while the reader is at the bottom of the scrolling box.
+  const list = useRef(null);
+  const stick = useRef(true);
   useEffect(() => {
-    if (bottom.current) bottom.current.scrollIntoView({ block: "nearest" });
+    const box = list.current && list.current.parentElement;
+    if (!box) return undefined;
+    const onScroll = () => {
+      stick.current = box.scrollHeight - box.scrollTop - box.clientHeight < 48;
+    };
+    box.addEventListener("scroll", onScroll, { passive: true });
+    return () => box.removeEventListener("scroll", onScroll);
+  }, []);
+  useLayoutEffect(() => {
+    const box = list.current && list.current.parentElement;
+    if (box && stick.current) box.scrollTop = box.scrollHeight;
   }, [items]);
 
   const shown = filter ? items.filter((item) => (item.type || "").includes(filter)) : items;
+  const hidden = Math.max(0, shown.length - MAX_RENDERED);
+  const rendered = hidden ? shown.slice(hidden) : shown;
   return (
-    <div role="list" data-count={shown.length} {...rest}>
+    <div role="list" ref={list} data-count={shown.length} {...rest}>
       {shown.length === 0 ? <p style={{ color: "var(--gray-10)" }}>{emptyText}</p> : null}
-      {shown.map((item) =>
+      {hidden ? (
+        <p style={{ color: "var(--gray-10)", fontSize: "0.85em" }}>
+          {hidden} earlier {kind === "events" ? "events" : "lines"} are in the conversation's history.
+        </p>
+      ) : null}
+      {rendered.map((item) =>
         kind === "events" ? <EventRow key={item.id} item={item} /> : <TranscriptLine key={item.id} item={item} />
       )}
-      <div ref={bottom} />
     </div>
   );
 }

@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import logging
 import math
-import shutil
 import tempfile
 import time
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from cvi_app.protocol import split_echo_text
 from cvi_app.sandbox.replica import WORDS_PER_CHUNK
 from cvi_app.tavus import TavusClient
 from cvi_app.transport import LocalTransport, TransportParams
-from tests.support.app_server import ROOT, AppServer, start_app_server
+from tests.support.app_server import ROOT, WEB_DIR, AppServer, private_web_dir, start_app_server
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +47,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 LONG_MS = 60_000
-WEB_DIR = ".web"
 
 WORDS_PER_SECOND = 60.0
 """The sandbox replica's speaking speed in the benchmark app: a streaming update every 50 ms."""
@@ -97,25 +95,6 @@ class BenchApp:
     def rss(self) -> int:
         """The backend's resident memory now, in bytes."""
         return int(self.backend.memory_info().rss)
-
-
-def private_web_dir(dest: Path) -> Path | None:
-    """A private copy of the project's prepared `.web/` (without its build), or None.
-
-    `reflex run` compiles and builds into its web directory and serves the build from there:
-    another `reflex run` in the same tree (a test run, a developer's server) would replace the
-    files under a running benchmark, and the other way round. Node packages come along, so
-    nothing is installed. None when the tree has no prepared `.web/` yet (Reflex makes one).
-    """
-    source = ROOT / WEB_DIR
-    if not (source / "node_modules").is_dir():
-        return None
-
-    def top_level_build(directory: str, names: list[str]) -> list[str]:
-        return ["build"] if Path(directory) == source else []
-
-    shutil.copytree(source, dest, symlinks=True, ignore=top_level_build)
-    return dest
 
 
 def backend_process(port: int) -> psutil.Process:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -24,6 +25,28 @@ SECRET_MARKERS = {
     "CVI_WEBHOOK_SECRET": "webhook-secret-marker-" + secrets.token_hex(8),
     "CVI_SANDBOX_API_KEY": "sandbox-key-marker-" + secrets.token_hex(8),
 }
+
+
+WEB_DIR = ".web"
+
+
+def private_web_dir(dest: Path) -> Path | None:
+    """A private copy of the project's prepared `.web/` (without its build), or None.
+
+    `reflex run` compiles and builds into its web directory and serves the build from there:
+    another `reflex run` in the same tree would replace the files under a running app. Node
+    packages come along, so nothing is installed. Pass the copy as `REFLEX_WEB_WORKDIR`. None
+    when the tree has no prepared `.web/` yet.
+    """
+    source = ROOT / WEB_DIR
+    if not (source / "node_modules").is_dir():
+        return None
+
+    def top_level_build(directory: str, names: list[str]) -> list[str]:
+        return ["build"] if Path(directory) == source else []
+
+    shutil.copytree(source, dest, symlinks=True, ignore=top_level_build)
+    return dest
 
 
 @dataclass(frozen=True)

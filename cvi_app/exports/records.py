@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
@@ -279,37 +279,46 @@ def _time(row: ConversationEvent) -> datetime:
     return row.sent_at or row.received_at
 
 
+_Row = TypeVar("_Row")
+
+
 # ---- paging through the store ----------------------------------------------------------------
 
 
-def _seq_events(session: Session, cid: str) -> Iterator[ConversationEvent]:
-    after: int | None = None
+def _paged(fetch: Callable[[Any], Sequence[_Row]], cursor: Callable[[_Row], Any]) -> Iterator[_Row]:
+    """Every row a keyset-paged query returns, one page of `PAGE` at a time."""
+    after: Any = None
     while True:
-        page = list_events(session, conversation_id=cid, after_seq=after, limit=PAGE)
+        page = fetch(after)
         yield from page
         if len(page) < PAGE:
             return
-        after = page[-1].seq
+        after = cursor(page[-1])
+
+
+def _seq_events(session: Session, cid: str) -> Iterator[ConversationEvent]:
+    return _paged(
+        lambda after: list_events(session, conversation_id=cid, after_seq=after, limit=PAGE),
+        lambda event: event.seq,
+    )
 
 
 def _arrival_events(session: Session, cid: str) -> Iterator[ConversationEvent]:
-    after: int | None = None
-    while True:
-        page = list_events_by_arrival(session, conversation_id=cid, after_id=after, limit=PAGE)
-        yield from page
-        if len(page) < PAGE:
-            return
-        after = page[-1].id
+    return _paged(
+        lambda after: list_events_by_arrival(
+            session, conversation_id=cid, after_id=after, limit=PAGE
+        ),
+        lambda event: event.id,
+    )
 
 
 def _deliveries(session: Session, cid: str) -> Iterator[WebhookDelivery]:
-    after: int | None = None
-    while True:
-        page = list_webhook_deliveries(session, conversation_id=cid, after_id=after, limit=PAGE)
-        yield from page
-        if len(page) < PAGE:
-            return
-        after = page[-1].id
+    return _paged(
+        lambda after: list_webhook_deliveries(
+            session, conversation_id=cid, after_id=after, limit=PAGE
+        ),
+        lambda delivery: delivery.id,
+    )
 
 
 # ---- raw records -----------------------------------------------------------------------------

@@ -26,7 +26,9 @@ def updates_from_rows(rows: list[ConversationEvent]) -> list[LiveUpdate]:
                 interaction = validate_interaction(_json(row.raw))
                 updates.append(InteractionSent(interaction=interaction, at=row.received_at))
             else:
-                updates.append(EventReceived(event=parse_event(row.raw), at=row.received_at))
+                updates.append(
+                    EventReceived(event=parse_event(row.raw), raw=row.raw, at=row.received_at)
+                )
         except (ProtocolError, ValueError) as exc:
             logger.warning("stored event %s could not be read back: %s", row.id, exc)
     return updates

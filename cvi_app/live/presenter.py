@@ -122,14 +122,13 @@ def event_row(update: LiveUpdate) -> Item | None:
     """The event-log row for one update: inbound events and sent interactions."""
     if isinstance(update, EventReceived):
         event = update.event
-        message = event.to_message()
         row_id = f"e-{event.seq}" if event.seq is not None else f"e-{_fresh_id()}"
         return {
             "id": row_id,
             "seq": event.seq,
             "type": event.event_type,
             "summary": _event_summary(event),
-            "raw": _raw(message),
+            "raw": _preview(update.raw or event.to_json()),
         }
     if isinstance(update, InteractionSent):
         message = update.interaction.to_message()
@@ -137,7 +136,7 @@ def event_row(update: LiveUpdate) -> Item | None:
             "id": f"s-{_fresh_id()}",
             "type": f"sent {update.interaction.event_type}",
             "summary": _sent_summary(update.interaction),
-            "raw": _raw(message),
+            "raw": _preview(json.dumps(message, ensure_ascii=False, separators=(",", ":"))),
         }
     return None
 
@@ -154,9 +153,8 @@ def tool_row(update: ToolCallUpdate) -> Item:
     }
 
 
-def _raw(message: dict[str, Any]) -> str:
-    # Compact: it is sent with every event; the browser indents it when a row is opened.
-    text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+def _preview(text: str) -> str:
+    # Compact JSON is sent with every event; the browser indents it when a row is opened.
     return text if len(text) <= RAW_PREVIEW_CHARS else text[:RAW_PREVIEW_CHARS] + "…"
 
 

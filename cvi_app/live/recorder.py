@@ -38,12 +38,13 @@ class StoreRecorder:
         self._work: asyncio.Queue[StoreWork] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
 
-    def record_event(self, event: Event, *, source: str) -> None:
+    def record_event(self, event: Event, *, source: str, raw: str | None = None) -> None:
         """Queue an inbound event for the next batched write."""
         self._writer.submit(
             new_event_from_protocol(
                 event,
                 source="webhook" if source == "webhook" else "room",
+                raw=raw,
                 conversation_id=self.conversation_id,
             )
         )

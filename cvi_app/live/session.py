@@ -83,8 +83,8 @@ class SendRateLimited(SessionError):
 class ConversationRecorder(Protocol):
     """Where a session keeps what happened (the store, batched). Calls must not block."""
 
-    def record_event(self, event: Event, *, source: str) -> None:
-        """Keep an inbound event."""
+    def record_event(self, event: Event, *, source: str, raw: str | None = None) -> None:
+        """Keep an inbound event (`raw`: its JSON, when the caller already made it)."""
 
     def record_interaction(self, interaction: Interaction) -> None:
         """Keep an interaction the app sent."""
@@ -102,7 +102,9 @@ class ConversationRecorder(Protocol):
 class NullRecorder:
     """A recorder that keeps nothing (for sessions nobody needs to remember)."""
 
-    def record_event(self, event: Event, *, source: str) -> None:  # noqa: D102
+    def record_event(  # noqa: D102
+        self, event: Event, *, source: str, raw: str | None = None
+    ) -> None:
         pass
 
     def record_interaction(self, interaction: Interaction) -> None:  # noqa: D102
@@ -321,8 +323,9 @@ class ConversationSession:
         if event.role != "user":
             self._replica_answered()
         self.speaking.apply(event)
-        self.recorder.record_event(event, source="room")
-        self._publish(EventReceived(event=event))
+        raw = event.to_json()  # once: the store keeps it and the tabs' event logs show it
+        self.recorder.record_event(event, source="room", raw=raw)
+        self._publish(EventReceived(event=event, raw=raw))
         if isinstance(event, ToolCallEvent):
             self._start_tool_call(event)
         elif isinstance(event, ShutdownEvent):

@@ -26,6 +26,7 @@ class EventReceived(_Update):
 
     kind: Literal["event"] = "event"
     event: Event
+    raw: str = Field(default="", description="The event as compact JSON (`Event.to_json()`).")
 
 
 class InteractionSent(_Update):

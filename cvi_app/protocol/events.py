@@ -227,6 +227,10 @@ class Event(BaseModel):
         """Return the event as a JSON-ready app-message, dropping fields that are None."""
         return self.model_dump(mode="json", exclude_none=True)
 
+    def to_json(self) -> str:
+        """Return the message as compact JSON (what the store keeps and the room log shows)."""
+        return json.dumps(self.to_message(), separators=(",", ":"), ensure_ascii=False)
+
 
 class UtteranceEvent(Event):
     """``conversation.utterance``: what the user said, or what the replica is about to say."""

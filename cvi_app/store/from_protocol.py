@@ -60,7 +60,7 @@ def new_event_from_protocol(
         conversation_id=cid,
         event_type=event.event_type,
         source=source,
-        raw=raw if raw is not None else _json(event.to_message()),
+        raw=raw if raw is not None else event.to_json(),
         seq=event.seq,
         turn_idx=event.turn_idx,
         inference_id=event.inference_id,

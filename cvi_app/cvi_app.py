@@ -17,6 +17,7 @@ from cvi_app.pages.home import home
 from cvi_app.pages.room import room
 from cvi_app.sandbox.app import create_sandbox_app, sandbox_of
 from cvi_app.state import AppState
+from cvi_app.state.app_state import MINT_OWNER_SCRIPT
 from cvi_app.state.conversation_state import ConversationState, TimelinePager, TranscriptPager
 from cvi_app.state.history_state import HistoryState
 from cvi_app.state.home_state import HomeState
@@ -61,7 +62,10 @@ async def _close_sessions():
         await sandbox_of(_sandbox_app).aclose()
 
 
-app = rx.App(api_transformer=_extra_routes())
+app = rx.App(
+    api_transformer=_extra_routes(),
+    head_components=[rx.script(MINT_OWNER_SCRIPT)],
+)
 app.register_lifespan_task(_close_sessions)
 app.add_page(home, route="/", title="CVI Studio", on_load=[AppState.load_mode, HomeState.load])
 app.add_page(

@@ -6,6 +6,17 @@ import reflex as rx
 
 from cvi_app.config import get_settings
 
+OWNER_COOKIE = "cvi_owner"
+OWNER_MAX_AGE = 30 * 24 * 3600
+
+# Runs in the page's <head>, before the app connects: every tab of a new browser then starts
+# with the same owner token (minted on the server, tabs loading at once would each make one).
+MINT_OWNER_SCRIPT = (
+    f"if (!document.cookie.split('; ').some(c => c.startsWith('{OWNER_COOKIE}='))) "
+    f"document.cookie = '{OWNER_COOKIE}=' + crypto.randomUUID().replaceAll('-', '') + "
+    f"'; path=/; max-age={OWNER_MAX_AGE}; samesite=strict';"
+)
+
 
 class AppState(rx.State):
     """Backend facts every page shows (never secrets), and the browser's owner token.
@@ -15,7 +26,7 @@ class AppState(rx.State):
     """
 
     mode: str = ""
-    owner: str = rx.Cookie("", name="cvi_owner", same_site="strict", max_age=30 * 24 * 3600)
+    owner: str = rx.Cookie("", name=OWNER_COOKIE, same_site="strict", max_age=OWNER_MAX_AGE)
 
     @rx.event
     def load_mode(self) -> None:

@@ -29,6 +29,7 @@ from reflex.vars.base import LiteralVar, Var, VarData
 __all__ = [
     "DAILY_JS",
     "CALL_REGISTRY",
+    "CallFrame",
     "DailyCall",
     "daily_call",
     "send_app_message",
@@ -58,32 +59,40 @@ def text_spec(text: Var[str]) -> tuple[Var[str]]:
     return (text,)
 
 
-class DailyCall(rx.NoSSRComponent):
-    """A Daily Prebuilt call frame joined to `url` (rendered in the browser only)."""
+class CallFrame(rx.Component):
+    """What every call view shares: the room to join, and the triggers it fires.
 
-    library = rx.asset("daily_call.jsx", shared=True).importable_path
-    lib_dependencies: list[str] = [DAILY_JS]
-    tag = "DailyCall"
+    `DailyCall` and `SandboxCall` both have this interface, so a page switches between them by
+    mode alone.
+    """
 
     url: rx.Var[str]
-    """The Daily room URL (the conversation's `conversation_url`)."""
+    """The room URL (the conversation's `conversation_url`)."""
     token: rx.Var[str | None]
-    """The meeting token, for private rooms."""
+    """The meeting token, for private rooms (`require_auth`)."""
     user_name: rx.Var[str]
     """The name others in the call see."""
 
     on_joined: rx.EventHandler[participant_spec]
     """We joined: this participant."""
     on_left: rx.EventHandler[text_spec]
-    """We left the call (or it ended): a reason."""
+    """We left, or the call ended: a reason."""
     on_participant_joined: rx.EventHandler[participant_spec]
-    """Someone else joined."""
+    """Someone else joined (or was there when we joined)."""
     on_participant_left: rx.EventHandler[participant_spec]
     """Someone else left."""
     on_app_message: rx.EventHandler[app_message_spec]
     """An app-message from someone else: `(data, sender_id)`."""
     on_error: rx.EventHandler[text_spec]
-    """Daily reported an error: its message."""
+    """The call reported an error, or the connection failed: a message."""
+
+
+class DailyCall(CallFrame, rx.NoSSRComponent):
+    """A Daily Prebuilt call frame joined to `url` (rendered in the browser only)."""
+
+    library = rx.asset("daily_call.jsx", shared=True).importable_path
+    lib_dependencies: list[str] = [DAILY_JS]
+    tag = "DailyCall"
 
     @classmethod
     def create(cls, *children: rx.Component, **props: Any) -> rx.Component:

@@ -20,12 +20,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex.config import get_config
 
-from cvi_app.components.daily_call import (
-    app_message_spec,
-    participant_spec,
-    send_app_message,
-    text_spec,
-)
+from cvi_app.components.daily_call import CallFrame, send_app_message
 
 __all__ = ["DEFAULT_REPLICA_IMAGE", "SandboxCall", "sandbox_call", "send_app_message"]
 
@@ -33,33 +28,14 @@ DEFAULT_REPLICA_IMAGE = "/sandbox_replica.svg"
 """The app asset shown as the replica's tile (`assets/sandbox_replica.svg`)."""
 
 
-class SandboxCall(rx.Component):
+class SandboxCall(CallFrame):
     """A participant's view of a sandbox room: replica tile, captions and a box to speak."""
 
     library = rx.asset("sandbox_call.jsx", shared=True).importable_path
     tag = "SandboxCall"
 
-    url: rx.Var[str]
-    """The sandbox room URL (the conversation's `conversation_url`)."""
-    token: rx.Var[str | None]
-    """The meeting token, for rooms created with `require_auth`."""
-    user_name: rx.Var[str]
-    """The name others in the room see."""
     replica_image: rx.Var[str]
     """The picture on the replica's tile."""
-
-    on_joined: rx.EventHandler[participant_spec]
-    """We joined: this participant."""
-    on_left: rx.EventHandler[text_spec]
-    """We left, or the room closed: a reason."""
-    on_participant_joined: rx.EventHandler[participant_spec]
-    """Someone else joined (or was there when we joined)."""
-    on_participant_left: rx.EventHandler[participant_spec]
-    """Someone else left."""
-    on_app_message: rx.EventHandler[app_message_spec]
-    """An app-message from someone else: `(data, sender_id)`."""
-    on_error: rx.EventHandler[text_spec]
-    """The room refused something, or the connection failed: a message."""
 
     @classmethod
     def create(cls, *children: rx.Component, **props: object) -> rx.Component:

@@ -148,11 +148,9 @@ class RoomState(rx.State):
             self.notice, self._notice_topic = "", ""
         if (speaking.replica, speaking.user) != (tracker.replica, tracker.user):
             speaking.replica, speaking.user = tracker.replica, tracker.user
-        if len(tools) != len(self.tool_calls) or any(
-            self.tool_calls[i] != tools.get(self.tool_calls[i]["id"])
-            for i in range(len(self.tool_calls))
-        ):
-            self.tool_calls = list(tools.values())[-MAX_TOOL_ROWS:]
+        tool_rows = list(tools.values())[-MAX_TOOL_ROWS:]
+        if tool_rows != self.tool_calls:  # assign only on change: every assignment is a delta
+            self.tool_calls = tool_rows
         feeds = await self.get_state(FeedState)
         if reset:
             feeds.transcript = reset_feed(feeds.transcript, _merge(lines), feeds._transcript_u)

@@ -1,4 +1,8 @@
-"""Shared fixture files of the protocol (they sit beside the repo, in shared/protocol/fixtures)."""
+"""The protocol's example messages (tests/protocol/fixtures/*.jsonl).
+
+They are a copy of the fixtures published with the protocol description, kept in the repo so
+the tests run from a clone alone; copy them in again when the published ones change.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-FIXTURES_DIR = Path(__file__).parents[3] / "shared/protocol/fixtures"
+FIXTURES_DIR = Path(__file__).parent / "fixtures"
 
 
 def load_fixture_cases(name: str) -> list[tuple[str, Any]]:
@@ -14,7 +18,7 @@ def load_fixture_cases(name: str) -> list[tuple[str, Any]]:
     path = FIXTURES_DIR / name
     if not path.is_file():
         raise FileNotFoundError(
-            f"protocol fixture {path} is missing: the shared/ folder must sit beside the repo"
+            f"protocol fixture {path} is missing from the repo"
         )
     cases = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):

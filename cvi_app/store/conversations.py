@@ -6,6 +6,7 @@ Every function takes the caller's session and leaves the commit to the caller.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, SQLModel, col, select
@@ -16,11 +17,16 @@ from cvi_app.store.types import utc_now
 
 __all__ = [
     "ConversationPage",
+    "EndReporter",
     "create_conversation",
     "get_conversation",
+    "list_active_conversations",
     "search_conversations",
     "update_conversation_status",
 ]
+
+EndReporter = Literal["app", "webhook"]
+"""Who reports an end: the app itself (its session, or the API it asked), or a webhook."""
 
 
 class ConversationPage(SQLModel):
@@ -105,6 +111,46 @@ def search_conversations(
     return ConversationPage(items=list(items), total=total, page=page, limit=limit)
 
 
+def list_active_conversations(
+    session: Session,
+    *,
+    mode: str | None = None,
+    created_before: datetime | None = None,
+    after_id: str | None = None,
+    limit: int = 100,
+) -> list[Conversation]:
+    """Conversations recorded `active`, by id, one page at a time (for the start-up reconcile).
+
+    Paging is by id rather than by page number, so rows the caller ends meanwhile (and that
+    leave the `active` set) do not make it skip others.
+
+    Args:
+        session: The caller's session.
+        mode: Only conversations of this mode (`sandbox` or `tavus`).
+        created_before: Only conversations created before this moment.
+        after_id: Only conversations whose id sorts after this one (the previous page's last).
+        limit: Page size (1..1000).
+
+    Returns:
+        Up to `limit` conversations, ascending by id.
+    """
+    check_limit(limit)
+    conditions = [col(Conversation.status) == "active"]
+    if mode is not None:
+        conditions.append(col(Conversation.mode) == mode)
+    if created_before is not None:
+        conditions.append(col(Conversation.created_at) < created_before)
+    if after_id is not None:
+        conditions.append(col(Conversation.conversation_id) > after_id)
+    rows = session.exec(
+        select(Conversation)
+        .where(*conditions)
+        .order_by(col(Conversation.conversation_id))
+        .limit(limit)
+    ).all()
+    return list(rows)
+
+
 def update_conversation_status(
     session: Session,
     *,
@@ -112,12 +158,14 @@ def update_conversation_status(
     status: ConversationStatus,
     shutdown_reason: str | None = None,
     at: datetime | None = None,
+    reported_by: EndReporter = "app",
 ) -> bool:
     """Record that a conversation is active again or has ended.
 
-    The end is reported more than once (in the room and by webhook, sometimes twice each): the
-    first end time and the first shutdown reason are kept, and a later report only fills in
-    what is still missing.
+    The end is reported more than once (in the room, by the app and by webhook, sometimes
+    twice each). The first end time is kept. The reason follows who reported it: the app's own
+    report (its session saw the end, or the API confirmed it) replaces a reason a webhook gave,
+    since a webhook's word is unchecked; a webhook's reason only fills in a missing one.
 
     Args:
         session: The caller's session.
@@ -125,16 +173,20 @@ def update_conversation_status(
         status: `ended` or `active`.
         shutdown_reason: Why it ended (`system.shutdown`'s `shutdown_reason`).
         at: When it ended (default: now).
+        reported_by: `app` (the session, the app's own end, the API) or `webhook`.
 
     Returns:
         False when no such conversation is stored.
     """
     stmt = update(Conversation).where(col(Conversation.conversation_id) == conversation_id)
     if status == "ended":
+        reason: object = func.coalesce(Conversation.shutdown_reason, shutdown_reason)
+        if reported_by == "app" and shutdown_reason is not None:
+            reason = shutdown_reason
         stmt = stmt.values(
             status="ended",
             ended_at=func.coalesce(Conversation.ended_at, at or utc_now()),
-            shutdown_reason=func.coalesce(Conversation.shutdown_reason, shutdown_reason),
+            shutdown_reason=reason,
         )
     else:
         stmt = stmt.values(status="active", ended_at=None, shutdown_reason=None)

@@ -2,7 +2,8 @@
 
 The live transcript is read from stored `conversation.utterance` events, in `seq` order. The
 official transcript arrives after the call in the `application.transcription_ready` webhook and
-is stored line by line (`TranscriptLine`). Both are read as `TranscriptEntry` pages, with
+is stored as one unit, line by line (`TranscriptLine`): each delivery replaces the whole stored
+transcript, so lines of two deliveries are never mixed. Both are read as `TranscriptEntry` pages, with
 `position` as the cursor. Every function takes the caller's session and leaves the commit to the
 caller.
 """
@@ -11,10 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy import delete, insert
 from sqlmodel import Session, col, select
 
-from cvi_app.store._sql import check_limit, insert_ignoring_conflicts, one_of_cursors
+from cvi_app.store._sql import check_limit, one_of_cursors
 from cvi_app.store.models import (
+    Conversation,
     ConversationEvent,
     TranscriptEntry,
     TranscriptLine,
@@ -84,26 +87,38 @@ def list_utterances(
 def save_official_transcript(
     session: Session, *, conversation_id: str, lines: Sequence[TranscriptLineCreate]
 ) -> int:
-    """Store the official transcript; a redelivered transcript adds nothing.
+    """Store the official transcript as one unit: it replaces whatever was stored before.
+
+    Tavus sends the whole transcript at once, so the latest delivery is the transcript; merging
+    by position would let an earlier (say forged) one leave lines behind. Concurrent saves for
+    one conversation are serialised on its row, so the last to commit is stored whole.
 
     Args:
-        session: The caller's session.
+        session: The caller's session (the caller commits: delete and insert are one unit).
         conversation_id: The conversation (must be stored).
-        lines: The transcript's entries, in Tavus's order.
+        lines: The transcript's entries, in Tavus's order (empty: no transcript).
 
     Returns:
-        How many lines were new.
+        How many lines are stored now.
     """
+    # PostgreSQL: without the row lock, a concurrent save's delete would not see this one's new
+    # lines. SQLite has no row locks; its single writer serialises the saves anyway.
+    session.execute(
+        select(col(Conversation.conversation_id))
+        .where(col(Conversation.conversation_id) == conversation_id)
+        .with_for_update()
+    )
+    session.execute(
+        delete(TranscriptLine).where(col(TranscriptLine.conversation_id) == conversation_id)
+    )
     if not lines:
         return 0
-    stmt = insert_ignoring_conflicts(
-        session, TranscriptLine, unique=["conversation_id", "position"]
-    ).returning(col(TranscriptLine.id))
     rows = [
         {**line.model_dump(), "conversation_id": conversation_id, "position": position}
         for position, line in enumerate(lines)
     ]
-    return len(session.execute(stmt, rows).all())
+    session.execute(insert(TranscriptLine), rows)
+    return len(rows)
 
 
 def list_official_transcript(

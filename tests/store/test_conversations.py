@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from cvi_app.store import (
+    Conversation,
     ConversationCreate,
     create_conversation,
     get_conversation,
@@ -16,6 +17,7 @@ from cvi_app.store import (
     session_scope,
     update_conversation_status,
 )
+from cvi_app.store.conversations import list_active_conversations
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -87,12 +89,12 @@ def test_a_conversation_id_can_be_created_only_once(engine: Engine) -> None:
         _create(engine, "c-dup", "two", 0)
 
 
-def test_end_keeps_the_first_reason_and_time(engine: Engine) -> None:
+def test_webhook_ends_keep_the_first_reason_and_time(engine: Engine) -> None:
     _create(engine, "c-end", "ending", 0)
     first_end = T0 + timedelta(hours=1)
     with session_scope(engine) as session:
         assert update_conversation_status(
-            session, conversation_id="c-end", status="ended", at=first_end
+            session, conversation_id="c-end", status="ended", at=first_end, reported_by="webhook"
         )
     with session_scope(engine) as session:
         update_conversation_status(
@@ -101,16 +103,83 @@ def test_end_keeps_the_first_reason_and_time(engine: Engine) -> None:
             status="ended",
             shutdown_reason="participant_left_timeout reached",
             at=first_end + timedelta(minutes=5),
+            reported_by="webhook",
         )
         update_conversation_status(
-            session, conversation_id="c-end", status="ended", shutdown_reason="something else"
+            session,
+            conversation_id="c-end",
+            status="ended",
+            shutdown_reason="something else",
+            reported_by="webhook",
         )
-    with session_scope(engine) as session:
-        stored = get_conversation(session, conversation_id="c-end")
-    assert stored is not None
+    stored = _stored(engine, "c-end")
     assert stored.status == "ended"
     assert stored.ended_at == first_end
     assert stored.shutdown_reason == "participant_left_timeout reached"
+
+
+def _stored(engine: Engine, conversation_id: str) -> Conversation:
+    with session_scope(engine) as session:
+        stored = get_conversation(session, conversation_id=conversation_id)
+    assert stored is not None
+    return stored
+
+
+def test_the_apps_own_end_corrects_a_reason_a_webhook_gave(engine: Engine) -> None:
+    # A webhook's reason is only its word; the session (or the API) saw the end itself.
+    _create(engine, "c-end", "ending", 0)
+    webhook_end = T0 + timedelta(hours=1)
+    with session_scope(engine) as session:
+        update_conversation_status(
+            session,
+            conversation_id="c-end",
+            status="ended",
+            shutdown_reason="attacker says so",
+            at=webhook_end,
+            reported_by="webhook",
+        )
+    with session_scope(engine) as session:
+        update_conversation_status(
+            session,
+            conversation_id="c-end",
+            status="ended",
+            shutdown_reason="end_conversation_endpoint_hit",
+            at=webhook_end + timedelta(minutes=1),
+        )
+    stored = _stored(engine, "c-end")
+    assert stored.shutdown_reason == "end_conversation_endpoint_hit"
+    assert stored.ended_at == webhook_end
+
+
+def test_a_webhook_does_not_replace_the_apps_own_reason(engine: Engine) -> None:
+    _create(engine, "c-end", "ending", 0)
+    with session_scope(engine) as session:
+        update_conversation_status(
+            session, conversation_id="c-end", status="ended", shutdown_reason="everyone left"
+        )
+    with session_scope(engine) as session:
+        update_conversation_status(
+            session,
+            conversation_id="c-end",
+            status="ended",
+            shutdown_reason="attacker says so",
+            reported_by="webhook",
+        )
+    assert _stored(engine, "c-end").shutdown_reason == "everyone left"
+
+
+def test_an_app_end_without_a_reason_keeps_the_known_one(engine: Engine) -> None:
+    _create(engine, "c-end", "ending", 0)
+    with session_scope(engine) as session:
+        update_conversation_status(
+            session,
+            conversation_id="c-end",
+            status="ended",
+            shutdown_reason="max_call_duration reached",
+            reported_by="webhook",
+        )
+        update_conversation_status(session, conversation_id="c-end", status="ended")
+    assert _stored(engine, "c-end").shutdown_reason == "max_call_duration reached"
 
 
 def test_updating_an_unknown_conversation_reports_false(engine: Engine) -> None:
@@ -121,3 +190,28 @@ def test_updating_an_unknown_conversation_reports_false(engine: Engine) -> None:
 def test_bad_mode_is_refused_before_it_reaches_the_database() -> None:
     with pytest.raises(ValueError, match="mode"):
         ConversationCreate.model_validate({"conversation_id": "c", "mode": "other"})
+
+
+def test_active_conversations_are_listed_by_mode_a_page_at_a_time(engine: Engine) -> None:
+    for minute, cid in enumerate(["a1", "a2", "a3", "a4"]):
+        _create(engine, cid, cid, minute)
+    _create(engine, "t1", "tavus one", 5, mode="tavus")
+    _create(engine, "a-late", "late", 30)
+    with session_scope(engine) as session:
+        update_conversation_status(session, conversation_id="a2", status="ended")
+    seen: list[str] = []
+    after: str | None = None
+    while True:
+        with session_scope(engine) as session:
+            page = list_active_conversations(
+                session,
+                mode="sandbox",
+                created_before=T0 + timedelta(minutes=10),
+                after_id=after,
+                limit=2,
+            )
+        if not page:
+            break
+        seen += [row.conversation_id for row in page]
+        after = page[-1].conversation_id
+    assert seen == ["a1", "a3", "a4"]

@@ -11,6 +11,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,10 +25,22 @@ SANDBOX_API_PREFIX = "/sandbox/v2"
 # Where a generated webhook secret is kept when CVI_WEBHOOK_SECRET is not set, so that webhooks
 # for conversations created before a restart (or by another worker) are still accepted.
 SECRET_FILE = Path(".data") / "webhook_secret"
+# Where the generated key that signs browsers' owner cookies is kept (CVI_SECRET_KEY unset), so
+# a restart keeps every browser's conversations its own.
+SECRET_KEY_FILE = Path(".data") / "secret_key"
+
+# How many starts a browser, and an address, may make (the `limits` library's notation).
+DEFAULT_START_LIMIT_BROWSER = "5/minute;30/hour"
+DEFAULT_START_LIMIT_ADDRESS = "20/minute;100/hour"
 
 
 def stored_webhook_secret(path: Path = SECRET_FILE) -> str:
     """The generated webhook secret, made (readable by this user only) on first use."""
+    return stored_secret(path)
+
+
+def stored_secret(path: Path) -> str:
+    """A generated secret kept in `path`, made (readable by this user only) on first use."""
     try:
         existing = path.read_text().strip()
     except FileNotFoundError:
@@ -72,6 +85,22 @@ class Settings(BaseSettings):
         default=3.0, gt=0, le=10_000, validation_alias="CVI_SANDBOX_WORDS_PER_SECOND"
     )
     sandbox_twins: bool = Field(default=False, validation_alias="CVI_SANDBOX_TWINS")
+    secret_key: SecretStr = Field(
+        default_factory=lambda: SecretStr(stored_secret(SECRET_KEY_FILE)),
+        validation_alias="CVI_SECRET_KEY",
+        description="Signs the owner cookies the server gives browsers.",
+    )
+    allowed_origins: str = Field(default="", validation_alias="CVI_ALLOWED_ORIGINS")
+    dev_pages: bool | None = Field(default=None, validation_alias="CVI_DEV_PAGES")
+    start_limit_browser: str = Field(
+        default=DEFAULT_START_LIMIT_BROWSER, validation_alias="CVI_START_LIMIT_BROWSER"
+    )
+    start_limit_address: str = Field(
+        default=DEFAULT_START_LIMIT_ADDRESS, validation_alias="CVI_START_LIMIT_ADDRESS"
+    )
+    live_limit_browser: int = Field(
+        default=3, ge=1, le=1000, validation_alias="CVI_LIVE_LIMIT_BROWSER"
+    )
 
     @field_validator("tavus_api_key", "sandbox_api_key", mode="before")
     @classmethod
@@ -94,6 +123,38 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 16 characters (it is the webhook URL's only guard)")
         return value
 
+    @field_validator("secret_key")
+    @classmethod
+    def _long_key(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters")
+        return value
+
+    @field_validator("start_limit_browser", "start_limit_address")
+    @classmethod
+    def _rate_limits(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(
+                "must be limits like '5/minute' or '5/minute;30/hour' (per second, minute, "
+                "hour or day)"
+            ) from None
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        for origin in _split_origins(value):
+            if origin_of(origin) != origin:
+                raise ValueError(
+                    "must be a comma-separated list of origins like https://studio.example.com "
+                    "(scheme, host and port only)"
+                )
+        return value
+
     @property
     def mode(self) -> Mode:
         """`tavus` when an API key is set, `sandbox` otherwise."""
@@ -109,10 +170,51 @@ class Settings(BaseSettings):
         """Base URL of the REST API the app talks to in its current mode."""
         return self.tavus_api_base if self.mode == "tavus" else self.sandbox_api_base
 
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether browsers reach the app over https (cookies are then `Secure`)."""
+        return self.public_url.startswith("https://")
+
+    def origins(self, *, frontend_url: str = "http://localhost:3000") -> list[str]:
+        """The browser origins allowed to talk to the backend (CORS and the websocket).
+
+        The public URL, the frontend's URL (Reflex's `deploy_url`) and `CVI_ALLOWED_ORIGINS`;
+        a localhost origin also admits its 127.0.0.1 twin and the other way round.
+        """
+        found: list[str] = []
+        for url in [self.public_url, frontend_url, *_split_origins(self.allowed_origins)]:
+            origin = origin_of(url)
+            for candidate in (origin, *_loopback_twins(origin)):
+                if candidate and candidate not in found:
+                    found.append(candidate)
+        return found
+
     def webhook_url(self, *, secret: str | None = None) -> str:
         """The callback URL given to every conversation the app creates."""
         token = secret if secret is not None else self.webhook_secret.get_secret_value()
         return f"{self.public_url}/api/webhooks/tavus/{token}"
+
+
+def origin_of(url: str) -> str:
+    """`scheme://host[:port]` of a URL (lower-case), or "" when it is not http(s)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return ""
+    host = parts.hostname
+    default_port = 443 if parts.scheme == "https" else 80
+    port = "" if parts.port in (None, default_port) else f":{parts.port}"
+    return f"{parts.scheme}://{host}{port}"
+
+
+def _split_origins(value: str) -> list[str]:
+    return [item.strip().rstrip("/") for item in value.split(",") if item.strip()]
+
+
+def _loopback_twins(origin: str) -> list[str]:
+    for name, twin in (("localhost", "127.0.0.1"), ("127.0.0.1", "localhost")):
+        if f"://{name}" in origin:
+            return [origin.replace(f"://{name}", f"://{twin}", 1)]
+    return []
 
 
 def load_settings() -> Settings:
@@ -136,3 +238,16 @@ def _is_secret(variable: str) -> bool:
 def get_settings() -> Settings:
     """The process-wide settings, read once on first use."""
     return load_settings()
+
+
+@functools.cache
+def sandbox_api_key() -> str:
+    """The only `x-api-key` the app's own sandbox API accepts, the same for the whole process.
+
+    `CVI_SANDBOX_API_KEY` when set; otherwise a random key made on first use and kept in this
+    process only (never logged, never sent to a browser).
+    """
+    configured = get_settings().sandbox_api_key
+    if configured is not None and configured.get_secret_value().strip():
+        return configured.get_secret_value().strip()
+    return secrets.token_urlsafe(32)

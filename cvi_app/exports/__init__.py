@@ -17,7 +17,6 @@ from cvi_app.exports.render import raw_jsonl, transcript_json, transcript_markdo
 from cvi_app.exports.routes import (
     EXPORT_FORMATS,
     EXPORT_PATH,
-    OWNER_COOKIE,
     export_path,
     export_routes,
 )
@@ -27,7 +26,6 @@ from cvi_app.exports.webvtt import transcript_webvtt
 __all__ = [
     "EXPORT_FORMATS",
     "EXPORT_PATH",
-    "OWNER_COOKIE",
     "ConversationInfo",
     "CueInput",
     "RawRecord",

@@ -123,7 +123,7 @@ class RawRecord(BaseModel):
 def get_owned_conversation(
     session: Session, *, conversation_id: str, owner: str | None
 ) -> Conversation | None:
-    """The conversation when `owner` (the browser's owner token) created it, else None.
+    """The conversation when `owner` (the browser's owner identity) created it, else None.
 
     Unknown conversations and other browsers' conversations look the same to the caller.
     """

@@ -1,6 +1,6 @@
 """`GET /api/conversations/{id}/export.{json,md,vtt,jsonl}`: downloads for the owning browser.
 
-The owner is the browser's `cvi_owner` cookie (the same token `AppState.owner` holds); any other
+The owner is the identity the browser's signed owner cookie proves (`cvi_app.access`); any other
 browser, and any unknown conversation, gets the same 404. Reading and rendering run on a worker
 thread (`run_in_transaction`).
 """
@@ -18,17 +18,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from cvi_app.access.owner_cookie import OwnerCookies
 from cvi_app.exports.records import get_owned_conversation, load_raw_records, load_transcript
 from cvi_app.exports.render import raw_jsonl, transcript_json, transcript_markdown
 from cvi_app.exports.webvtt import transcript_webvtt
 from cvi_app.store import Conversation, run_in_transaction
 
-__all__ = ["EXPORT_FORMATS", "EXPORT_PATH", "OWNER_COOKIE", "export_path", "export_routes"]
+__all__ = ["EXPORT_FORMATS", "EXPORT_PATH", "export_path", "export_routes"]
 
 logger = logging.getLogger(__name__)
 
 EXPORT_PATH = "/api/conversations/{conversation_id}/export.{fmt}"
-OWNER_COOKIE = "cvi_owner"
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9_.-]")
 
 
@@ -69,11 +69,12 @@ def export_path(conversation_id: str, fmt: str) -> str:
     return EXPORT_PATH.format(conversation_id=conversation_id, fmt=fmt)
 
 
-def export_routes(*, engine_factory: Callable[[], Engine]) -> list[Route]:
+def export_routes(*, engine_factory: Callable[[], Engine], cookies: OwnerCookies) -> list[Route]:
     """The export downloads as Starlette routes, for the app or a test server.
 
     Args:
         engine_factory: Returns the store's engine (called per request).
+        cookies: Reads the owner identity from the browser's owner cookie.
 
     Returns:
         One `GET` route serving every format.
@@ -84,7 +85,7 @@ def export_routes(*, engine_factory: Callable[[], Engine]) -> list[Route]:
         fmt = EXPORT_FORMATS.get(str(request.path_params["fmt"]))
         if fmt is None:
             return _not_found()
-        owner = request.cookies.get(OWNER_COOKIE)
+        owner = cookies.identity_from_header(request.headers.get("cookie"))
         spec = fmt
 
         def work(session: Session) -> str | None:

@@ -6,6 +6,7 @@ next. Unexpected errors are named by type only: their text may hold internals.
 
 from __future__ import annotations
 
+from cvi_app.access.start_limits import StartLimited
 from cvi_app.live.audio import AudioError
 from cvi_app.live.session import SessionError
 from cvi_app.protocol import ProtocolError
@@ -39,7 +40,7 @@ def describe_error(exc: BaseException) -> str:
         return describe_tavus_error(exc)
     if isinstance(exc, TransportError):
         return _sentence(f"Could not connect to the conversation's room: {exc}")
-    if isinstance(exc, SessionError | ProtocolError | AudioError):
+    if isinstance(exc, SessionError | ProtocolError | AudioError | StartLimited):
         return str(exc)
     return f"Unexpected error: {type(exc).__name__}"
 

@@ -12,6 +12,15 @@ from cvi_app.state.app_state import AppState
 
 logger = logging.getLogger(__name__)
 
+# What the pickers show: at most this many choices, each name at most this long.
+MAX_CHOICES = 100
+MAX_NAME = 120
+
+
+def _shown(name: str) -> str:
+    """A name as the picker shows it: whole, or cut with an ellipsis."""
+    return name if len(name) <= MAX_NAME else name[: MAX_NAME - 1] + "…"
+
 
 class HomeState(rx.State):
     """The start form and this browser's live conversations."""
@@ -45,10 +54,12 @@ class HomeState(rx.State):
             self.live = manager.live_conversations(owner=app.ensure_owner())
             self.catalog_error = ""
             self.personas = [
-                {"id": p.persona_id, "name": p.persona_name or p.persona_id} for p in personas
+                {"id": p.persona_id, "name": _shown(p.persona_name or p.persona_id)}
+                for p in personas[:MAX_CHOICES]
             ]
             self.replicas = [
-                {"id": r.replica_id, "name": r.replica_name or r.replica_id} for r in replicas
+                {"id": r.replica_id, "name": _shown(r.replica_name or r.replica_id)}
+                for r in replicas[:MAX_CHOICES]
             ]
 
     @rx.event
@@ -100,6 +111,7 @@ class HomeState(rx.State):
             self.starting = True
             app = await self.get_state(AppState)
             owner = app.ensure_owner()
+            address = self.router.session.client_ip or None
             try:
                 options = StartOptions(
                     persona_id=self.persona_id or None,
@@ -117,7 +129,9 @@ class HomeState(rx.State):
                 field = str(error["loc"][0]).replace("_", " ") if error["loc"] else "options"
                 return rx.toast.error(f"{field.capitalize()}: {error['msg']}")
         try:
-            conversation = await get_manager().start_conversation(owner=owner, options=options)
+            conversation = await get_manager().start_conversation(
+                owner=owner, options=options, address=address
+            )
         except Exception as exc:
             logger.warning("starting a conversation failed: %s", exc)
             async with self:

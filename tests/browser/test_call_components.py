@@ -1,6 +1,7 @@
 """The sandbox call view in real Chromium: join a sandbox room, speak, watch the replica answer.
 
-Needs the app to serve the sandbox at `/sandbox` and the demo page at `/dev/call-components`.
+Needs the app to serve the sandbox at `/sandbox` and the developer page at `/dev/call-components`
+(the test app runs with `CVI_DEV_PAGES=true`; production serves no developer page).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def _create_conversation(base_url: str, **body: object) -> dict:
 
 
 def _open_call(page: Page, base_url: str, conversation: dict) -> None:
-    query = {"url": conversation["conversation_url"]}
+    query = {"conversation": conversation["conversation_id"]}
     if conversation.get("meeting_token"):
         query["t"] = conversation["meeting_token"]
     page.goto(f"{base_url}{DEMO_ROUTE}?{urlencode(query)}")

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
+from cvi_app.access.owner_cookie import OwnerCookies, owner_identity
 from cvi_app.protocol import (
     ReplicaStartedSpeakingEvent,
     ReplicaStoppedSpeakingEvent,
@@ -44,7 +45,10 @@ __all__ = [
     "sqlite_template",
 ]
 
-OWNER = "owner-token-of-the-first-browser"
+COOKIES = OwnerCookies(key=b"k" * 32)
+# The first browser's signed owner cookie, and the identity the store keeps for it.
+OWNER_TOKEN = COOKIES.mint()
+OWNER = owner_identity(OWNER_TOKEN)
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 # What was said, as a person would read it: markup characters, a cue arrow, an emoji, a

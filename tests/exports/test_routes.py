@@ -10,11 +10,18 @@ import pytest
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 
-from cvi_app.exports import OWNER_COOKIE, export_path, export_routes
+from cvi_app.access.owner_cookie import OwnerCookies
+from cvi_app.exports import export_path, export_routes
 from cvi_app.protocol import UtteranceEvent
 from cvi_app.protocol.events import UtteranceProperties
 from cvi_app.store import insert_events, new_event_from_protocol, session_scope
-from tests.exports.conftest import OWNER, Recorded, end_with_official_transcript
+from tests.exports.conftest import (
+    COOKIES,
+    OWNER,
+    OWNER_TOKEN,
+    Recorded,
+    end_with_official_transcript,
+)
 from tests.exports.parsing import jsonl_records, markdown_lines, vtt_cues
 from tests.store.helpers import add_conversation
 from tests.support.servers import serve_asgi
@@ -22,12 +29,14 @@ from tests.support.servers import serve_asgi
 
 @pytest.fixture
 def server_url(engine: Engine) -> Iterator[str]:
-    with serve_asgi(Starlette(routes=export_routes(engine_factory=lambda: engine))) as url:
+    with serve_asgi(
+        Starlette(routes=export_routes(engine_factory=lambda: engine, cookies=COOKIES))
+    ) as url:
         yield url
 
 
-def _get(url: str, path: str, owner: str | None = OWNER) -> httpx.Response:
-    cookies = {OWNER_COOKIE: owner} if owner is not None else None
+def _get(url: str, path: str, owner: str | None = OWNER_TOKEN) -> httpx.Response:
+    cookies = {COOKIES.name: owner} if owner is not None else None
     with httpx.Client(base_url=url, cookies=cookies, timeout=30) as client:
         return client.get(path)
 
@@ -68,7 +77,17 @@ def test_the_owner_downloads_every_format_and_each_parses_back(
     assert all("message" in record for record in records)
 
 
-@pytest.mark.parametrize("owner", [None, "", "another-browser-token"])
+@pytest.mark.parametrize(
+    "owner",
+    [
+        None,
+        "",
+        "made-up.value",
+        COOKIES.mint(),  # another browser's valid cookie
+        OWNER,  # the stored identity is no credential
+        OwnerCookies(key=b"other-key" * 4).mint(),  # signed by another deployment
+    ],
+)
 def test_another_browser_gets_not_found(server_url: str, recorded: Recorded, owner) -> None:
     for fmt in ("json", "md", "vtt", "jsonl"):
         response = _get(server_url, export_path(recorded.conversation_id, fmt), owner=owner)

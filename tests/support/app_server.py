@@ -74,6 +74,13 @@ def _app_env(workdir: Path, port: int, extra: dict[str, str] | None) -> dict[str
         CVI_WEBHOOK_SECRET=SECRET_MARKERS["CVI_WEBHOOK_SECRET"],
         CVI_SANDBOX_API_KEY=SECRET_MARKERS["CVI_SANDBOX_API_KEY"],
         PYTHONUNBUFFERED="1",
+        # The call components' browser tests use the developer page.
+        CVI_DEV_PAGES="true",
+        # The suite starts many conversations from one address and one browser; the limits
+        # themselves are tested on their own.
+        CVI_START_LIMIT_BROWSER="1000/minute",
+        CVI_START_LIMIT_ADDRESS="1000/minute",
+        CVI_LIVE_LIMIT_BROWSER="100",
     )
     env.update(extra or {})
     return env

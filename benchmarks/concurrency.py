@@ -43,7 +43,7 @@ from benchmarks.harness import wait_rows as wait_page_rows
 from benchmarks.latency import relay_samples
 from benchmarks.profiling import profile_while
 from benchmarks.report import Row, verdict
-from benchmarks.socket_tab import CONNECT_PREFIX, SocketTab, retarget
+from benchmarks.socket_tab import CONNECT_PREFIX, SocketTab, cookie_header, retarget
 from benchmarks.socket_tab import wait_rows as wait_socket_rows
 from benchmarks.stats import Summary
 
@@ -190,8 +190,11 @@ async def run(ctx: BenchContext) -> list[Row]:
             if auth is None:
                 auth = ctx.options["connect_auth"] = await _connect_auth(context, app.url, ids[0])
             tabs: list[tuple[str, Tab]] = []
+            cookie = await cookie_header(context, app.url)
             for cid in ids:
-                tab = await stack.enter_async_context(SocketTab(app.url, retarget(auth, cid)))
+                tab = await stack.enter_async_context(
+                    SocketTab(app.url, retarget(auth, cid), cookie=cookie)
+                )
                 tabs.append((cid, SubscriberTab(tab)))
             return tabs
 

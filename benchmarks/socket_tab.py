@@ -1,9 +1,9 @@
 """A light room-page subscriber: Reflex's own websocket protocol, without a browser.
 
-To the backend it is a tab: it connects to `/_event` with its own client token and sends the
-same socket.io CONNECT packet a Chromium room page sends (the hydrate-and-load event with the
-owner cookie and the page's route), captured from a real page and given this tab's
-conversation. The backend then runs the room page's `on_load` for it (ownership check, history,
+To the backend it is a tab: it connects to `/_event` with its own client token and the browser's
+cookies (the server-minted owner cookie among them) and sends the same socket.io CONNECT packet
+a Chromium room page sends (the hydrate-and-load event with the page's route), captured from a
+real page and given this tab's conversation. The backend then runs the room page's `on_load` for it (ownership check, history,
 the live stream) and sends it every state delta, exactly as to a browser. It answers the
 server's pings, counts payload bytes, and notes when each event row's `seq` first arrives
 (the benchmark pairs it with the `timestamp` the replica stamped on the event).
@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Origin
 
 EVENT_PREFIX = "42/_event,"
 CONNECT_PREFIX = "40/_event,"
@@ -41,10 +42,12 @@ def retarget(connect_auth: dict[str, Any], conversation_id: str) -> dict[str, An
 class SocketTab:
     """One subscriber: connect, hydrate as a room page, record deltas until closed."""
 
-    def __init__(self, app_url: str, connect_auth: dict[str, Any]) -> None:
+    def __init__(self, app_url: str, connect_auth: dict[str, Any], *, cookie: str = "") -> None:
         parts = urlsplit(app_url)
+        self.cookie = cookie
         self.token = str(uuid.uuid4())
         self.url = f"ws://{parts.netloc}/_event/?token={self.token}&EIO=4&transport=websocket"
+        self.origin = Origin(f"{parts.scheme}://{parts.netloc}")
         self.connect_auth = connect_auth
         self.frames: list[tuple[float, int]] = []
         self.seq_arrival: dict[int, float] = {}
@@ -53,7 +56,14 @@ class SocketTab:
         self._reader: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> SocketTab:
-        self._ws = await connect(self.url, max_size=None, compression=None)
+        headers = {"Cookie": self.cookie} if self.cookie else None
+        self._ws = await connect(
+            self.url,
+            max_size=None,
+            compression=None,
+            additional_headers=headers,
+            origin=self.origin,
+        )
         opening = await self._ws.recv()
         if not str(opening).startswith("0"):
             raise RuntimeError(f"not an Engine.IO open packet: {str(opening)[:80]}")
@@ -116,3 +126,9 @@ async def wait_rows(tab: SocketTab, count: int, *, within: float) -> bool:
             return False
         await asyncio.sleep(0.05)
     return True
+
+
+async def cookie_header(context: Any, url: str) -> str:
+    """The `Cookie` header a Playwright browser context sends to `url` (HttpOnly ones included)."""
+    cookies = await context.cookies(url)
+    return "; ".join(f"{c['name']}={c['value']}" for c in cookies)

@@ -102,7 +102,7 @@ class Settings(BaseSettings):
         default=3, ge=1, le=1000, validation_alias="CVI_LIVE_LIMIT_BROWSER"
     )
 
-    @field_validator("tavus_api_key", "sandbox_api_key", mode="before")
+    @field_validator("tavus_api_key", "sandbox_api_key", "dev_pages", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():

@@ -4,7 +4,8 @@ The server mints it (never page script), signs it with the app's secret key, and
 `HttpOnly` and `SameSite=Strict` (plus `Secure` and the `__Host-` name prefix over https, so no
 other site, subdomain or path can plant one). The store keeps only the identity derived from it
 (`owner_identity`), never the cookie itself. A value the server did not sign is ignored and
-replaced, so a value fixed in a browser by someone else gains nothing.
+replaced, and so are two signed values at once, so a value fixed in a browser by someone else
+gains nothing.
 """
 
 from __future__ import annotations
@@ -69,14 +70,20 @@ class OwnerCookies:
         return hmac.compare_digest(signature.encode(), self._sign(nonce).encode())
 
     def token_from_header(self, cookie_header: str | None) -> str | None:
-        """The first valid owner token in a `Cookie` header, or None."""
+        """The browser's valid owner token in a `Cookie` header, or None.
+
+        Two different valid tokens mean one was planted (a cookie set for a narrower path or
+        another subdomain is sent beside ours): neither is trusted, so the browser gets a new one.
+        """
         if not cookie_header or len(cookie_header) > MAX_COOKIE_HEADER:
             return None
+        found: set[str] = set()
         for part in cookie_header.split(";"):
             name, eq, value = part.strip().partition("=")
-            if eq and name == self.name and self.is_valid(value.strip().strip('"')):
-                return value.strip().strip('"')
-        return None
+            value = value.strip().strip('"')
+            if eq and name == self.name and self.is_valid(value):
+                found.add(value)
+        return found.pop() if len(found) == 1 else None
 
     def identity_from_header(self, cookie_header: str | None) -> str | None:
         """The owner identity a `Cookie` header proves, or None when it holds no valid token."""

@@ -49,6 +49,13 @@ def test_a_forged_cookie_beside_a_valid_one_does_not_hide_it() -> None:
     assert COOKIES.token_from_header(header) == token
 
 
+def test_a_second_signed_cookie_planted_beside_ours_makes_neither_trusted() -> None:
+    # A cookie set for a narrower path (e.g. /_event) is sent first, beside the browser's own.
+    ours, planted = COOKIES.mint(), COOKIES.mint()
+    assert COOKIES.token_from_header(f"{COOKIE_NAME}={planted}; {COOKIE_NAME}={ours}") is None
+    assert COOKIES.token_from_header(f"{COOKIE_NAME}={ours}; {COOKIE_NAME}={ours}") == ours
+
+
 def test_an_oversized_cookie_header_is_not_parsed() -> None:
     token = COOKIES.mint()
     assert COOKIES.token_from_header(f"{COOKIE_NAME}={token}; junk={'x' * 9000}") is None

@@ -3,6 +3,7 @@
 import secrets
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -50,6 +51,8 @@ def test_the_tavus_key_stays_on_the_server(page: Page, tmp_path: Path) -> None:
             "TAVUS_API_KEY": key,
             "TAVUS_API_BASE": f"{tavus}/v2",
             "REFLEX_WEB_WORKDIR": str(web),
+            # Unset: as in any production run, developer pages are not served.
+            "CVI_DEV_PAGES": "",
         }
         with start_app_server(tmp_path / "app", extra_env=env) as server:
             frames: list[str] = []
@@ -62,6 +65,12 @@ def test_the_tavus_key_stays_on_the_server(page: Page, tmp_path: Path) -> None:
             # The persona list comes from "Tavus" through the server, with the key.
             page.get_by_role("combobox", name="Persona").click()
             expect(page.get_by_role("option", name="Support Agent")).to_be_visible(timeout=LONG)
+            # No developer page in production: not served, not in the sitemap.
+            page.goto(f"{server.url}/dev/call-components?conversation=c1")
+            expect(page.get_by_text("Call components")).to_have_count(0)
+            sitemap = httpx.get(f"{server.url}/sitemap.xml")
+            assert sitemap.status_code == 200 and "<urlset" in sitemap.text
+            assert "/dev/" not in sitemap.text
 
     assert frames, "no websocket frames were captured"
     assert not any(key in frame for frame in frames), "the Tavus key was sent to the browser"

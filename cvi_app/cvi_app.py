@@ -10,6 +10,7 @@ import cvi_app.store.models  # noqa: F401  (the store's tables, for `reflex db m
 from cvi_app.config import get_settings
 from cvi_app.exports import export_routes
 from cvi_app.live.manager import get_manager
+from cvi_app.live.reconcile import reconcile_at_startup
 from cvi_app.pages.component_demo import component_demo
 from cvi_app.pages.conversation import conversation
 from cvi_app.pages.history import history
@@ -45,7 +46,12 @@ _sandbox_app = _sandbox()
 def _extra_routes() -> Starlette:
     settings = get_settings()
     routes = [
-        *webhook_routes(settings=settings, engine_factory=get_engine),
+        *webhook_routes(
+            settings=settings,
+            engine_factory=get_engine,
+            verify_end=lambda cid: get_manager().conversation_at_api(cid),
+            on_verified_end=lambda cid, reason: get_manager().close_ended(cid, reason=reason),
+        ),
         *export_routes(engine_factory=get_engine),
     ]
     if _sandbox_app is not None:
@@ -67,6 +73,7 @@ app = rx.App(
     head_components=[rx.script(MINT_OWNER_SCRIPT)],
 )
 app.register_lifespan_task(_close_sessions)
+app.register_lifespan_task(reconcile_at_startup)
 app.add_page(home, route="/", title="CVI Studio", on_load=[AppState.load_mode, HomeState.load])
 app.add_page(
     room,

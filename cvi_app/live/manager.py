@@ -31,7 +31,8 @@ from cvi_app.store.models import ConversationCreate
 from cvi_app.store.writer import EventWriter
 from cvi_app.tavus import TavusClient, TavusError
 from cvi_app.tavus.models import Conversation, Persona, Replica
-from cvi_app.transport import TransportParams, create_transport
+from cvi_app.transport import RoomTransport, TransportParams, create_transport
+from cvi_app.webhooks.verify import ApiAnswer, conversation_at_api
 
 logger = logging.getLogger(__name__)
 
@@ -210,11 +211,13 @@ class SessionManager:
 
     # ---- sessions -------------------------------------------------------------------
 
-    async def _open_session(self, cid: str, room_url: str, token: str | None) -> None:
+    async def _open_session(
+        self, cid: str, room_url: str, token: str | None, transport: RoomTransport | None = None
+    ) -> None:
         engine = get_engine()
         if self._writer is None:
             self._writer = EventWriter(engine)
-        transport = create_transport(
+        transport = transport or create_transport(
             self.settings.mode,
             TransportParams(room_url=room_url, meeting_token=token, user_name="cvi-studio"),
         )
@@ -279,6 +282,79 @@ class SessionManager:
     def live_conversations(self, *, owner: str) -> list[str]:
         """Ids of the owner's conversations that are live in this process."""
         return [cid for cid in self._sessions if self._owners.get(cid) == owner]
+
+    # ---- after a restart, and ends the API confirmed ------------------------------------
+
+    async def conversation_at_api(self, conversation_id: str) -> ApiAnswer:
+        """Ask this mode's API whether a conversation is live, has ended, or is unknown to it.
+
+        Raises:
+            TavusError: The API could not be asked.
+        """
+        async with self.client() as client:
+            return await conversation_at_api(client, conversation_id)
+
+    async def end_at_api(self, conversation_id: str) -> None:
+        """End a conversation at the API (no session needed; ending twice is harmless).
+
+        Raises:
+            TavusError: The API could not end it.
+        """
+        async with self.client() as client:
+            await client.end_conversation(conversation_id)
+
+    async def close_ended(self, conversation_id: str, *, reason: str | None) -> bool:
+        """Close the live session of a conversation the API confirmed has ended.
+
+        No owner check: nobody asks for this; the API said the conversation is over.
+
+        Returns:
+            Whether a live session was closed.
+        """
+        session = self._sessions.get(conversation_id)
+        if session is None:
+            return False
+        await session.close(reason or "the conversation ended")
+        return True
+
+    async def resume_conversation(
+        self,
+        conversation_id: str,
+        *,
+        owner: str | None,
+        room_url: str,
+        meeting_token: str | None,
+        join_url: str | None = None,
+        transport: RoomTransport | None = None,
+    ) -> ConversationSession:
+        """Rejoin, as the server-side participant, a live conversation an earlier run started.
+
+        The recorded owner keeps control; the session records into the same store rows.
+
+        Args:
+            conversation_id: The conversation (recorded in the store).
+            owner: Its recorded owner (`owner_session`).
+            room_url: Its room.
+            meeting_token: The token its room needs, if any.
+            join_url: What a browser joins the call with (default: `room_url`).
+            transport: The room connection to use (default: the mode's own).
+
+        Returns:
+            The live session.
+        """
+        live = self._sessions.get(conversation_id)
+        if live is not None:
+            return live
+        if owner:
+            self._owners[conversation_id] = owner
+        self._join_urls[conversation_id] = join_url or room_url
+        try:
+            await self._open_session(conversation_id, room_url, meeting_token, transport)
+        except BaseException:
+            self._owners.pop(conversation_id, None)
+            self._join_urls.pop(conversation_id, None)
+            raise
+        return self._sessions[conversation_id]
 
     async def aclose(self) -> None:
         """End every session and flush the store (backend shutdown)."""

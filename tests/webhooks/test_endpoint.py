@@ -29,7 +29,13 @@ from cvi_app.store import (
 from cvi_app.webhooks import MAX_BODY_BYTES
 from tests.store.helpers import add_conversation
 from tests.support.servers import serve_asgi
-from tests.webhooks.conftest import SECRET, webhook_app, webhook_path
+from tests.webhooks.conftest import (
+    SECRET,
+    RunningSandbox,
+    api_verifier,
+    webhook_app,
+    webhook_path,
+)
 
 CID = "c-webhooks"
 AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -83,11 +89,16 @@ def test_a_conversation_the_app_did_not_create_is_refused(
     assert _deliveries(engine, "c-somebody-else") == []
 
 
-def test_a_webhook_that_overtakes_the_conversation_record_waits_for_it(engine: Engine) -> None:
+def test_a_webhook_that_overtakes_the_conversation_record_waits_for_it(
+    engine: Engine, sandbox: RunningSandbox
+) -> None:
     # The replica joins while the app is still recording the conversation it just created.
     recorder = threading.Timer(0.3, lambda: add_conversation(engine, CID))
+    app = webhook_app(
+        lambda: engine, verify_end=api_verifier(sandbox.api_base), unknown_grace_s=30
+    )
     with (
-        serve_asgi(webhook_app(lambda: engine, unknown_grace_s=30)) as url,
+        serve_asgi(app) as url,
         httpx.Client(base_url=url, timeout=60) as client,
     ):
         recorder.start()
@@ -189,18 +200,22 @@ def test_a_redelivered_webhook_is_stored_once_and_changes_nothing(
     assert len(_deliveries(engine)) == 1
 
 
-def test_shutdown_ends_the_conversation_and_keeps_the_first_reason(
+def test_a_shutdown_for_a_conversation_the_api_no_longer_knows_keeps_the_first_reason(
     webhook_client: httpx.Client, engine: Engine
 ) -> None:
+    # The API has no such conversation (so it is live nowhere): the webhook's reason is all
+    # there is, and a later webhook does not replace it.
     add_conversation(engine, CID)
-    assert _post(webhook_client, _shutdown("max_call_duration reached")).status_code == 200
+    at = datetime.now(UTC)
+    first = _shutdown("max_call_duration reached").model_copy(update={"timestamp": at})
+    assert _post(webhook_client, first).status_code == 200
     assert _post(webhook_client, _shutdown("daily_room_has_been_deleted")).status_code == 200
     with session_scope(engine) as s:
         conversation = get_conversation(s, conversation_id=CID)
     assert conversation is not None
     assert conversation.status == "ended"
     assert conversation.shutdown_reason == "max_call_duration reached"
-    assert conversation.ended_at == AT
+    assert conversation.ended_at == at
     assert len(_deliveries(engine)) == 2
 
 
@@ -263,12 +278,15 @@ def test_the_url_secret_is_not_kept_in_stored_payloads(
     assert json.loads(delivery.payload)["webhook_url"].endswith("/[redacted]")
 
 
-def test_a_store_failure_answers_503_so_the_sender_retries(tmp_path) -> None:
+def test_a_store_failure_answers_503_so_the_sender_retries(
+    tmp_path, sandbox: RunningSandbox
+) -> None:
     # A database without the store's tables: every write fails.
     broken = create_db_engine(f"sqlite:///{tmp_path / 'empty.db'}")
     try:
+        app = webhook_app(lambda: broken, verify_end=api_verifier(sandbox.api_base))
         with (
-            serve_asgi(webhook_app(lambda: broken)) as url,
+            serve_asgi(app) as url,
             httpx.Client(base_url=url, timeout=30) as client,
         ):
             response = _post(client, _shutdown())

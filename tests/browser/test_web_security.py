@@ -61,7 +61,8 @@ def test_a_cookie_fixed_in_a_browser_by_someone_else_gains_them_nothing(
 
         spy = attacker.new_page()
         spy.goto(f"{app_server.url}/room/{cid}")
-        expect(spy.locator("#room-status")).to_have_text("forbidden", timeout=LONG)
+        expect(spy.get_by_role("alert")).to_contain_text("someone else", timeout=LONG)
+        expect(spy.get_by_role("button", name="Respond")).to_have_count(0)
         export = httpx.get(
             f"{app_server.url}/api/conversations/{cid}/export.json",
             cookies={COOKIE_NAME: fixed},

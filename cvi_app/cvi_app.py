@@ -7,18 +7,20 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 import cvi_app.store.models  # noqa: F401  (the store's tables, for `reflex db makemigrations`)
-from cvi_app.config import get_settings
+from cvi_app.access.owner_cookie import owner_cookies
+from cvi_app.access.web_guard import ASGIApp, WebGuard
+from cvi_app.config import get_settings, sandbox_api_key
 from cvi_app.exports import export_routes
 from cvi_app.live.manager import get_manager
 from cvi_app.live.reconcile import reconcile_at_startup
-from cvi_app.pages.component_demo import component_demo
+from cvi_app.pages.component_demo import ROUTE as DEV_ROUTE
+from cvi_app.pages.component_demo import component_demo, dev_pages_enabled
 from cvi_app.pages.conversation import conversation
 from cvi_app.pages.history import history
 from cvi_app.pages.home import home
 from cvi_app.pages.room import room
 from cvi_app.sandbox.app import create_sandbox_app, sandbox_of
 from cvi_app.state import AppState
-from cvi_app.state.app_state import MINT_OWNER_SCRIPT
 from cvi_app.state.conversation_state import ConversationState, TimelinePager, TranscriptPager
 from cvi_app.state.history_state import HistoryState
 from cvi_app.state.home_state import HomeState
@@ -33,7 +35,7 @@ def _sandbox() -> Starlette | None:
     if settings.mode != "sandbox":
         return None
     return create_sandbox_app(
-        api_key=settings.sandbox_api_key.get_secret_value() if settings.sandbox_api_key else None,
+        api_key=sandbox_api_key(),
         max_concurrent=settings.sandbox_max_concurrent,
         words_per_second=settings.sandbox_words_per_second,
         twins=settings.sandbox_twins,
@@ -52,7 +54,7 @@ def _extra_routes() -> Starlette:
             verify_end=lambda cid: get_manager().conversation_at_api(cid),
             on_verified_end=lambda cid, reason: get_manager().close_ended(cid, reason=reason),
         ),
-        *export_routes(engine_factory=get_engine),
+        *export_routes(engine_factory=get_engine, cookies=owner_cookies(settings)),
     ]
     if _sandbox_app is not None:
         routes.append(Mount("/sandbox", app=_sandbox_app))
@@ -68,10 +70,12 @@ async def _close_sessions():
         await sandbox_of(_sandbox_app).aclose()
 
 
-app = rx.App(
-    api_transformer=_extra_routes(),
-    head_components=[rx.script(MINT_OWNER_SCRIPT)],
-)
+def _guard(backend: ASGIApp) -> ASGIApp:
+    """Every request and websocket passes the web guard (headers, owner cookie, upload cap)."""
+    return WebGuard(backend, cookies=owner_cookies(get_settings()))
+
+
+app = rx.App(api_transformer=[_extra_routes(), _guard])
 app.register_lifespan_task(_close_sessions)
 app.register_lifespan_task(reconcile_at_startup)
 app.add_page(home, route="/", title="CVI Studio", on_load=[AppState.load_mode, HomeState.load])
@@ -81,12 +85,13 @@ app.add_page(
     title="CVI Studio: room",
     on_load=[AppState.load_mode, RoomState.load],
 )
-app.add_page(
-    component_demo,
-    route="/dev/call-components",
-    title="CVI Studio: call components",
-    on_load=AppState.load_mode,
-)
+if dev_pages_enabled(get_settings()):
+    app.add_page(
+        component_demo,
+        route=DEV_ROUTE,
+        title="CVI Studio: call components",
+        on_load=AppState.load_mode,
+    )
 app.add_page(
     history,
     route="/history",

@@ -58,6 +58,8 @@ class AppServer:
     db_url: str
     log_path: Path
     env: dict[str, str]
+    pid: int
+    """The `reflex run` process, leader of the process group the backend runs in."""
 
 
 def _app_env(workdir: Path, port: int, extra: dict[str, str] | None) -> dict[str, str]:
@@ -88,10 +90,18 @@ def _app_env(workdir: Path, port: int, extra: dict[str, str] | None) -> dict[str
 
 @contextlib.contextmanager
 def start_app_server(
-    workdir: Path, *, extra_env: dict[str, str] | None = None, timeout: float = 300.0
+    workdir: Path,
+    *,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 300.0,
+    port: int | None = None,
 ) -> Iterator[AppServer]:
-    """Run the app until the block ends; fail with the app's log if it does not come up."""
-    port = free_port()
+    """Run the app until the block ends; fail with the app's log if it does not come up.
+
+    The database is `workdir`'s own, so starting again with the same `workdir` (and `port`,
+    where tabs expect the app) restarts the app on the data it left.
+    """
+    port = port or free_port()
     env = _app_env(workdir, port, extra_env)
     migrate = subprocess.run(
         [str(VENV_BIN / "python"), "-m", "cvi_app.store.migrate"],
@@ -103,7 +113,7 @@ def start_app_server(
     if migrate.returncode != 0 and (ROOT / "cvi_app/store/migrate.py").exists():
         raise RuntimeError(f"migrations failed:\n{migrate.stdout}\n{migrate.stderr}")
     log_path = workdir / "app.log"
-    with log_path.open("w") as log:
+    with log_path.open("a") as log:
         proc = subprocess.Popen(
             [
                 str(VENV_BIN / "reflex"),
@@ -125,7 +135,14 @@ def start_app_server(
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url, proc, log_path, timeout)
-        yield AppServer(url=url, port=port, db_url=env["REFLEX_DB_URL"], log_path=log_path, env=env)
+        yield AppServer(
+            url=url,
+            port=port,
+            db_url=env["REFLEX_DB_URL"],
+            log_path=log_path,
+            env=env,
+            pid=proc.pid,
+        )
     finally:
         _stop(proc)
 

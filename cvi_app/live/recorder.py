@@ -18,6 +18,7 @@ from cvi_app.live.updates import ToolCallUpdate
 from cvi_app.protocol import Event, Interaction
 from cvi_app.store.conversations import update_conversation_status
 from cvi_app.store.db import run_in_transaction
+from cvi_app.store.events import last_update_id
 from cvi_app.store.from_protocol import new_event_from_interaction, new_event_from_protocol
 from cvi_app.store.models import ToolCallCreate
 from cvi_app.store.tool_calls import finish_tool_call, record_tool_call
@@ -38,7 +39,14 @@ class StoreRecorder:
         self._work: asyncio.Queue[StoreWork] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
 
-    def record_event(self, event: Event, *, source: str, raw: str | None = None) -> None:
+    def record_event(
+        self,
+        event: Event,
+        *,
+        source: str,
+        raw: str | None = None,
+        update_id: int | None = None,
+    ) -> None:
         """Queue an inbound event for the next batched write."""
         self._writer.submit(
             new_event_from_protocol(
@@ -46,12 +54,13 @@ class StoreRecorder:
                 source="webhook" if source == "webhook" else "room",
                 raw=raw,
                 conversation_id=self.conversation_id,
+                update_id=update_id,
             )
         )
 
-    def record_interaction(self, interaction: Interaction) -> None:
+    def record_interaction(self, interaction: Interaction, *, update_id: int | None = None) -> None:
         """Queue a sent interaction for the next batched write."""
-        self._writer.submit(new_event_from_interaction(interaction))
+        self._writer.submit(new_event_from_interaction(interaction, update_id=update_id))
 
     def record_tool_call(self, update: ToolCallUpdate) -> None:
         """Store a tool call when asked, and its result when it finishes."""
@@ -91,6 +100,13 @@ class StoreRecorder:
         """Return once everything recorded so far is committed."""
         await self._writer.flush()
         await self._work.join()
+
+    async def last_update_id(self) -> int:
+        """The highest update id stored for the conversation (0 when none)."""
+        cid = self.conversation_id
+        return await run_in_transaction(
+            self._engine, lambda s: last_update_id(s, conversation_id=cid)
+        )
 
     def _queue(self, work: StoreWork) -> None:
         self._work.put_nowait(work)

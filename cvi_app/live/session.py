@@ -18,6 +18,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
@@ -67,6 +68,13 @@ SessionStatus = Literal["joining", "live", "ended"]
 # Tool calls waiting for a person's answer that the session remembers (the oldest are dropped).
 _MAX_UNANSWERED = 64
 
+# The latest updates a session keeps in memory, so a tab that (re)starts showing the
+# conversation reads the store only for what is older (see `cvi_app.live.history.restore`).
+REPLAY_SIZE = 512
+
+# The longest audio an echo may carry (each of its ~60 ms chunks is one send).
+MAX_ECHO_AUDIO_SECONDS = 60.0
+
 
 class SessionError(RuntimeError):
     """A send the session refuses; the message is meant for the person who tried it."""
@@ -83,11 +91,21 @@ class SendRateLimited(SessionError):
 class ConversationRecorder(Protocol):
     """Where a session keeps what happened (the store, batched). Calls must not block."""
 
-    def record_event(self, event: Event, *, source: str, raw: str | None = None) -> None:
-        """Keep an inbound event (`raw`: its JSON, when the caller already made it)."""
+    def record_event(
+        self,
+        event: Event,
+        *,
+        source: str,
+        raw: str | None = None,
+        update_id: int | None = None,
+    ) -> None:
+        """Keep an inbound event (`raw`: its JSON, when the caller already made it).
 
-    def record_interaction(self, interaction: Interaction) -> None:
-        """Keep an interaction the app sent."""
+        `update_id` is the number of the update the session publishes it as.
+        """
+
+    def record_interaction(self, interaction: Interaction, *, update_id: int | None = None) -> None:
+        """Keep an interaction the app sent (published as update `update_id`)."""
 
     def record_tool_call(self, update: ToolCallUpdate) -> None:
         """Keep a tool call's progress."""
@@ -98,16 +116,26 @@ class ConversationRecorder(Protocol):
     async def flush(self) -> None:
         """Return once everything recorded so far is durable."""
 
+    async def last_update_id(self) -> int:
+        """The highest update id recorded for the conversation so far (0 when none)."""
+
 
 class NullRecorder:
     """A recorder that keeps nothing (for sessions nobody needs to remember)."""
 
     def record_event(  # noqa: D102
-        self, event: Event, *, source: str, raw: str | None = None
+        self,
+        event: Event,
+        *,
+        source: str,
+        raw: str | None = None,
+        update_id: int | None = None,
     ) -> None:
         pass
 
-    def record_interaction(self, interaction: Interaction) -> None:  # noqa: D102
+    def record_interaction(  # noqa: D102
+        self, interaction: Interaction, *, update_id: int | None = None
+    ) -> None:
         pass
 
     def record_tool_call(self, update: ToolCallUpdate) -> None:  # noqa: D102
@@ -118,6 +146,9 @@ class NullRecorder:
 
     async def flush(self) -> None:  # noqa: D102
         pass
+
+    async def last_update_id(self) -> int:  # noqa: D102
+        return 0
 
 
 class TokenBucket:
@@ -134,13 +165,25 @@ class TokenBucket:
 
     def take(self) -> bool:
         """Use one token if there is one."""
-        now = self._clock()
-        self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
-        self._updated = now
+        self._refill()
         if self._tokens >= 1:
             self._tokens -= 1
             return True
         return False
+
+    async def acquire(self) -> None:
+        """Use one token, waiting for one when there is none (paces a long run of sends)."""
+        self._refill()
+        if self._tokens < 1:
+            await asyncio.sleep((1 - self._tokens) / self.rate)
+            self._refill()
+        # Taken even when the clock fell a hair short: the wait was for exactly one token.
+        self._tokens = max(0.0, self._tokens - 1)
+
+    def _refill(self) -> None:
+        now = self._clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
+        self._updated = now
 
 
 class SpeakingState:
@@ -183,6 +226,11 @@ class ConversationSession:
         reply_timeout: seconds a turn (respond, echo) may go without any word from the
             replica before the tabs are told it has not answered.
         on_end: called once with the reason when the session ends.
+        replay_size: how many of the latest updates are kept for `replay_snapshot`.
+
+    Every update the session publishes carries an `update_id`, increasing per conversation
+    (continuing from the store's highest, so a later session of the same conversation goes on
+    counting); events and sends are recorded with the id they are published under.
     """
 
     def __init__(
@@ -199,6 +247,7 @@ class ConversationSession:
         empty_room_grace: float = 15.0,
         reply_timeout: float = 15.0,
         on_end: Callable[[str], Any] | None = None,
+        replay_size: int = REPLAY_SIZE,
     ) -> None:
         self.conversation_id = conversation_id
         self.transport = transport
@@ -223,6 +272,8 @@ class ConversationSession:
         self.reply_timeout = reply_timeout
         self.replica_silent = False
         self._reply_timer: asyncio.TimerHandle | None = None
+        self._last_update_id = 0
+        self._replay: deque[LiveUpdate] = deque(maxlen=replay_size)
 
     # ---- life -------------------------------------------------------------------------
 
@@ -234,6 +285,12 @@ class ConversationSession:
         self.transport.on_closed(self._on_room_closed)
         self.transport.on_reconnecting(self._on_reconnecting)
         self.transport.on_reconnected(self._on_reconnected)
+        try:
+            self._last_update_id = await self.recorder.last_update_id()
+        except Exception:
+            logger.exception(
+                "conversation %s: reading the last update id failed", self.conversation_id
+            )
         await self.transport.join()
         self._people_seen = self._people_in_room() > 0
         self._set_status("live")
@@ -324,8 +381,9 @@ class ConversationSession:
             self._replica_answered()
         self.speaking.apply(event)
         raw = event.to_json()  # once: the store keeps it and the tabs' event logs show it
-        self.recorder.record_event(event, source="room", raw=raw)
-        self._publish(EventReceived(event=event, raw=raw))
+        update_id = self._next_update_id()
+        self.recorder.record_event(event, source="room", raw=raw, update_id=update_id)
+        self._publish(EventReceived(event=event, raw=raw, update_id=update_id))
         if isinstance(event, ToolCallEvent):
             self._start_tool_call(event)
         elif isinstance(event, ShutdownEvent):
@@ -410,8 +468,24 @@ class ConversationSession:
     ) -> None:
         self._publish(Notice(topic=topic, text=text, active=active))
 
+    def _next_update_id(self) -> int:
+        self._last_update_id += 1
+        return self._last_update_id
+
     def _publish(self, update: LiveUpdate) -> None:
+        """Number the update (unless numbered already), keep it for replays, hand it out."""
+        if not update.update_id:
+            update = update.model_copy(update={"update_id": self._next_update_id()})
+        self._replay.append(update)
         self.bus.publish(self.conversation_id, update)
+
+    def replay_snapshot(self) -> list[LiveUpdate]:
+        """The latest published updates (at most `replay_size`), oldest first.
+
+        Taken in the same step as a bus subscription (no await between), the snapshot and the
+        subscription together hold every update from the snapshot's first one on, each once.
+        """
+        return list(self._replay)
 
     # ---- tools ------------------------------------------------------------------------
 
@@ -482,8 +556,9 @@ class ConversationSession:
         if interaction.conversation_id != self.conversation_id:
             raise SessionError("That message belongs to another conversation.")
         await self.transport.send(interaction.to_message())
-        self.recorder.record_interaction(interaction)
-        self._publish(InteractionSent(interaction=interaction))
+        update_id = self._next_update_id()
+        self.recorder.record_interaction(interaction, update_id=update_id)
+        self._publish(InteractionSent(interaction=interaction, update_id=update_id))
 
     async def respond(self, text: str) -> None:
         """Speak `text` as the user: it goes through the replica's LLM."""
@@ -495,17 +570,33 @@ class ConversationSession:
         await self._send_chunks(split_echo_text(self.conversation_id, text))
 
     async def echo_audio(self, pcm: bytes, *, sample_rate: int = 24000) -> None:
-        """Make the replica speak raw 16-bit mono PCM audio, in chunks under the size limit."""
+        """Make the replica speak raw 16-bit mono PCM audio, in chunks under the size limit.
+
+        At most `MAX_ECHO_AUDIO_SECONDS` long; every chunk is one send against the rate limit.
+        """
+        if sample_rate > 0 and len(pcm) / 2 / sample_rate > MAX_ECHO_AUDIO_SECONDS:
+            raise SessionError(
+                f"Audio echoes can be at most {MAX_ECHO_AUDIO_SECONDS:g} seconds long."
+            )
         await self._send_chunks(
             split_echo_audio(self.conversation_id, pcm, sample_rate=sample_rate)
         )
 
     async def _send_chunks(self, chunks: list[EchoInteraction]) -> None:
+        """Send an echo's chunks in order, each one a send against the rate limit.
+
+        The first must find the limit open (else the echo is refused); the rest wait their
+        turn, so a long echo is paced at the send rate instead of counting as one send.
+        """
         if self.ended:
             raise SessionEnded("This conversation has ended.")
         if not self._limiter.take():
             raise SendRateLimited("Too many messages in a short time; wait a moment.")
-        for chunk in chunks:
+        for index, chunk in enumerate(chunks):
+            if index:
+                await self._limiter.acquire()
+            if self.ended:
+                raise SessionEnded("This conversation has ended.")
             await self._send(chunk)
         self._expect_reply()
 

@@ -19,6 +19,11 @@ class _Update(BaseModel):
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     at: datetime = Field(default_factory=utc_now)
+    update_id: int = Field(
+        default=0,
+        description="The session's number for this update, increasing per conversation "
+        "(0: not numbered, e.g. rebuilt from a row stored without one).",
+    )
 
 
 class EventReceived(_Update):

@@ -13,7 +13,14 @@ from sqlmodel import Session, col, select
 from cvi_app.store._sql import check_limit, insert_ignoring_conflicts, one_of_cursors, table_of
 from cvi_app.store.models import ConversationEvent, NewEvent
 
-__all__ = ["count_events", "insert_events", "list_events", "list_events_by_arrival"]
+__all__ = [
+    "count_events",
+    "insert_events",
+    "last_update_id",
+    "list_events",
+    "list_events_by_arrival",
+    "list_events_before_update",
+]
 
 
 def insert_events(session: Session, *, events: Sequence[NewEvent]) -> int:
@@ -53,6 +60,7 @@ _COLUMN_TYPES = {
     "received_at": "timestamptz",
     "raw": "text",
     "dedupe_key": "text",
+    "update_id": "bigint",
 }
 _UNNEST_INSERT = text(
     f"INSERT INTO conversation_event ({', '.join(_COLUMN_TYPES)}) "
@@ -149,3 +157,31 @@ def count_events(session: Session, *, conversation_id: str) -> int:
         .where(ConversationEvent.conversation_id == conversation_id)
     )
     return session.exec(query).one()
+
+
+def list_events_before_update(
+    session: Session, *, conversation_id: str, before_update_id: int | None, limit: int = 100
+) -> list[ConversationEvent]:
+    """The last `limit` stored events older than a live session's update `before_update_id`.
+
+    Rows stored without an update id (before update ids existed) count as older. With
+    `before_update_id` None, the last `limit` events whatever their id.
+
+    Returns:
+        Up to `limit` events, ascending by arrival (`id`).
+    """
+    check_limit(limit)
+    update_id = col(ConversationEvent.update_id)
+    query = select(ConversationEvent).where(ConversationEvent.conversation_id == conversation_id)
+    if before_update_id is not None:
+        query = query.where(update_id.is_(None) | (update_id < before_update_id))
+    page = session.exec(query.order_by(col(ConversationEvent.id).desc()).limit(limit)).all()
+    return list(reversed(page))
+
+
+def last_update_id(session: Session, *, conversation_id: str) -> int:
+    """The highest update id stored for a conversation (0 when none)."""
+    query = select(func.max(ConversationEvent.update_id)).where(
+        ConversationEvent.conversation_id == conversation_id
+    )
+    return session.exec(query).one() or 0

@@ -37,6 +37,7 @@ def new_event_from_protocol(
     raw: str | None = None,
     conversation_id: str | None = None,
     received_at: datetime | None = None,
+    update_id: int | None = None,
 ) -> NewEvent:
     """The row for an inbound event.
 
@@ -46,6 +47,7 @@ def new_event_from_protocol(
         raw: The JSON text as received (default: the event re-serialised).
         conversation_id: Used when the event omits its own (Tavus may leave it out).
         received_at: When it arrived (default: now).
+        update_id: The live session's number for the update this event was published as.
 
     Returns:
         The create shape for `EventWriter` or `insert_events`.
@@ -68,13 +70,17 @@ def new_event_from_protocol(
         text=_event_text(event),
         sent_at=_from_unix(event.timestamp),
         received_at=received_at or utc_now(),
+        update_id=update_id,
     )
 
 
 def new_event_from_interaction(
-    interaction: Interaction, *, sent_at: datetime | None = None
+    interaction: Interaction, *, sent_at: datetime | None = None, update_id: int | None = None
 ) -> NewEvent:
-    """The row for an interaction the app sent into the room (`source="app"`)."""
+    """The row for an interaction the app sent into the room (`source="app"`).
+
+    `update_id` is the live session's number for the update the send was published as.
+    """
     message = interaction.to_message()
     text = message.get("properties", {}).get("text")
     return NewEvent(
@@ -86,6 +92,7 @@ def new_event_from_interaction(
         text=text if isinstance(text, str) else None,
         received_at=sent_at or utc_now(),
         sent_at=sent_at,
+        update_id=update_id,
     )
 
 

@@ -121,6 +121,8 @@ class NewEvent(SQLModel):
     sent_at: AwareDatetime | None = None
     received_at: AwareDatetime = Field(default_factory=utc_now)
     dedupe_key: str = Field(default="", max_length=ID_LENGTH)
+    update_id: int | None = Field(default=None, ge=1, lt=2**63)
+    """The live session's number for this update (increasing per conversation), when it has one."""
 
     @model_validator(mode="after")
     def _fix_dedupe_key(self) -> NewEvent:
@@ -143,6 +145,7 @@ class ConversationEvent(SQLModel, table=True):
         Index(
             "ix_conversation_event_conversation_type_seq", "conversation_id", "event_type", "seq"
         ),
+        Index("ix_conversation_event_conversation_update", "conversation_id", "update_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BigIntPK)
@@ -160,6 +163,9 @@ class ConversationEvent(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     raw: str = Field(sa_type=Text)
     dedupe_key: str = Field(sa_type=String(ID_LENGTH))
+    # The session's update id: a restore reads the store up to the first update it holds in
+    # memory, so nothing is missed or shown twice. None for rows stored without a session.
+    update_id: int | None = Field(default=None, sa_type=BigInteger)
 
 
 # --- tool calls -------------------------------------------------------------------------------

@@ -66,6 +66,7 @@ class SessionManager:
         api_timeout: Seconds to wait for each Tavus API answer.
         orphan_window: Seconds to keep looking for a conversation the API created for a start
             that failed without a clear answer (it is then ended).
+        join_timeout: Seconds the room transport may take to join (None: its default).
     """
 
     def __init__(
@@ -75,9 +76,11 @@ class SessionManager:
         tools: ToolRegistry | None = None,
         api_timeout: float = 10.0,
         orphan_window: float = 60.0,
+        join_timeout: float | None = None,
     ) -> None:
         self.settings = settings
         self.api_timeout = api_timeout
+        self.join_timeout = join_timeout
         self.orphans = OrphanSweeper(self.client, window=orphan_window)
         self.bus: EventBus[LiveUpdate] = EventBus()
         self.tools = tools or register_demo_tools(ToolRegistry())
@@ -220,6 +223,7 @@ class SessionManager:
         transport = transport or create_transport(
             self.settings.mode,
             TransportParams(room_url=room_url, meeting_token=token, user_name="cvi-studio"),
+            join_timeout=self.join_timeout,
         )
         session = ConversationSession(
             cid,

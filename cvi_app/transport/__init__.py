@@ -54,12 +54,18 @@ __all__ = [
 ]
 
 
-def create_transport(mode: Literal["sandbox", "tavus"], params: TransportParams) -> RoomTransport:
+def create_transport(
+    mode: Literal["sandbox", "tavus"],
+    params: TransportParams,
+    *,
+    join_timeout: float | None = None,
+) -> RoomTransport:
     """The transport for a conversation's room in the app's mode.
 
     Args:
         mode: `sandbox` (the local room over WebSocket) or `tavus` (the Daily room).
         params: Room URL, meeting token and user name.
+        join_timeout: Seconds a join may take (None: the transport's default).
 
     Returns:
         A transport, not yet joined.
@@ -69,11 +75,13 @@ def create_transport(mode: Literal["sandbox", "tavus"], params: TransportParams)
         ModuleNotFoundError: `tavus` mode without daily-python installed (with an install hint).
     """
     if mode == "sandbox":
-        return LocalTransport(params)
+        if join_timeout is None:
+            return LocalTransport(params)
+        return LocalTransport(params, join_timeout=join_timeout)
     if mode == "tavus":
-        from cvi_app.transport.daily import DailyTransport
+        from cvi_app.transport.daily import DEFAULT_JOIN_TIMEOUT, DailyTransport
 
-        return DailyTransport(params)
+        return DailyTransport(params, join_timeout=join_timeout or DEFAULT_JOIN_TIMEOUT)
     raise ValueError(f"unknown mode {mode!r}: expected 'sandbox' or 'tavus'")
 
 

@@ -6,13 +6,21 @@ daily-python runs its own threads. The bridge to asyncio follows three rules:
   `loop.call_soon_threadsafe`; a task on the loop drains the queue and does the work.
 - SDK completions become asyncio futures, resolved on the loop with `call_soon_threadsafe`.
 - `CallClient` is never called from inside a Daily callback (it can deadlock: the SDK holds
-  the GIL there), and it is released in a worker thread, since `release()` may block.
+  the GIL there). Leaving and releasing happen on a thread of their own that ends with them:
+  while a join is under way every `CallClient` call blocks until Daily's own attempt ends
+  (about 19 s for an unreachable room), so a join that gives up early releases afterwards.
+
+Daily's network states reach the caller as the transport's callbacks: the signalling
+connection (which carries app-messages) dropping is `on_reconnecting`, its coming back
+`on_reconnected`, and the call state `left` that we did not ask for is `on_closed`.
+Messages meant for a person are plain; Daily's own error text goes to the log.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -37,9 +45,23 @@ except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environm
         f"{exc}. DailyTransport needs daily-python: `pip install daily-python`"
     ) from exc
 
-__all__ = ["CallClientFactory", "CallClientLike", "DailyTransport", "default_call_client"]
+__all__ = [
+    "DEFAULT_JOIN_TIMEOUT",
+    "CallClientFactory",
+    "CallClientLike",
+    "DailyTransport",
+    "default_call_client",
+    "wait_for_releases",
+]
 
 logger = logging.getLogger(__name__)
+
+DEFAULT_JOIN_TIMEOUT = 10.0
+"""Seconds a join may take before the person is told (Daily's own bound is about 19 s)."""
+
+# Daily's error strings are Rust debug output; a bounded slice of one is plenty for the log.
+_MAX_LOGGED_ERROR = 500
+_SIGNALLING = ("signaling", "signalling")
 
 # Camera and microphone stay off: this participant only exchanges app-messages.
 CLIENT_SETTINGS: dict[str, Any] = {
@@ -126,6 +148,9 @@ class _DailyEvents(EventHandler):
     def on_error(self, message: str) -> None:
         self._post("error", (message,))
 
+    def on_network_connection_status_updated(self, status: Mapping[str, Any]) -> None:
+        self._post("network", (status,))
+
 
 def _completion(future: asyncio.Future[tuple[Any, ...]]) -> Callable[..., None]:
     """A completion callback for daily-python that resolves `future` on its loop."""
@@ -171,7 +196,7 @@ class DailyTransport(RoomTransport):
         params: TransportParams,
         *,
         call_client_factory: CallClientFactory = default_call_client,
-        join_timeout: float = 30.0,
+        join_timeout: float = DEFAULT_JOIN_TIMEOUT,
         leave_timeout: float = 10.0,
         send_timeout: float = 10.0,
     ) -> None:
@@ -180,7 +205,8 @@ class DailyTransport(RoomTransport):
         Args:
             params: The room URL (`conversation_url`), meeting token and our user name.
             call_client_factory: Builds the call client; the default is daily-python's.
-            join_timeout: Seconds to wait for Daily to complete the join.
+            join_timeout: Seconds to wait for Daily to complete the join before giving up (the
+                client is then left and released once Daily's own attempt ends).
             leave_timeout: Seconds to wait for Daily to complete the leave.
             send_timeout: Seconds to wait for Daily to confirm an app-message.
         """
@@ -195,6 +221,7 @@ class DailyTransport(RoomTransport):
         self._pump: asyncio.Task[None] | None = None
         self._leaving: asyncio.Task[None] | None = None
         self._joined = False
+        self._reconnecting = False
         self._call_left = False
         self._last_error: str | None = None
 
@@ -205,7 +232,8 @@ class DailyTransport(RoomTransport):
             This participant.
 
         Raises:
-            JoinError: Daily refused the join or did not complete it in time.
+            JoinError: Daily refused the join or did not complete it within `join_timeout`;
+                the message is a plain clause for a person, Daily's own text is logged.
         """
         if self._client is not None or self._leaving is not None:
             raise JoinError("this transport has already joined; create a new one to rejoin")
@@ -225,17 +253,32 @@ class DailyTransport(RoomTransport):
         try:
             data, error = await asyncio.wait_for(future, self._join_timeout)
         except TimeoutError as exc:
-            await self._shutdown(leave_call=True)
+            logger.warning(
+                "Daily did not complete the join of %s within %gs; giving up",
+                self.params.room_url,
+                self._join_timeout,
+            )
+            # Not awaited: Daily's calls block until its own attempt ends; leave() waits.
+            self._begin_shutdown(leave_call=True)
             raise JoinError(
-                f"Daily did not complete the join within {self._join_timeout}s"
+                f"the video call service did not answer within {self._join_timeout:g} s"
             ) from exc
+        except asyncio.CancelledError:
+            self._begin_shutdown(leave_call=True)
+            raise
         if error:
-            await self._shutdown(leave_call=False)
-            raise JoinError(f"Daily refused the join: {error}")
+            logger.warning(
+                "Daily refused the join of %s: %s",
+                self.params.room_url,
+                str(error)[:_MAX_LOGGED_ERROR],
+            )
+            await self._shutdown_now(leave_call=False)
+            raise JoinError(_join_failure(str(error)))
         local_id = _local_id(data)
         if local_id is None:
-            await self._shutdown(leave_call=True)
-            raise JoinError("Daily's join data holds no local participant id")
+            logger.warning("Daily's join data for %s holds no local participant id", data)
+            await self._shutdown_now(leave_call=True)
+            raise JoinError("the video call service gave an answer the app cannot use")
         self._set_local(Participant(id=local_id, user_name=self.params.user_name))
         self._joined = True
         for key, raw in client.participants().items():
@@ -271,26 +314,55 @@ class DailyTransport(RoomTransport):
             (error,) = await asyncio.wait_for(future, self._send_timeout)
         except TimeoutError as exc:
             raise SendError(
-                f"Daily did not confirm the app-message within {self._send_timeout}s"
+                f"the video call service did not confirm the message within "
+                f"{self._send_timeout:g} s"
             ) from exc
         if error:
-            raise SendError(f"Daily could not send the app-message: {error}")
+            logger.warning(
+                "Daily could not send an app-message in %s: %s",
+                self.params.room_url,
+                str(error)[:_MAX_LOGGED_ERROR],
+            )
+            raise SendError("the video call service did not deliver the message")
 
     async def leave(self) -> None:
-        """Leave the call and release the client (idempotent, concurrency-safe)."""
+        """Leave the call and release the client (idempotent, concurrency-safe).
+
+        After a join that gave up waiting, this waits for Daily's own attempt to end.
+        """
+        self._begin_shutdown(leave_call=True)
+        assert self._leaving is not None
+        await asyncio.shield(self._leaving)
+
+    def _begin_shutdown(self, *, leave_call: bool) -> None:
+        """Start the teardown once; it runs to the end even if nobody awaits it."""
         if self._leaving is None:
-            self._leaving = asyncio.get_running_loop().create_task(
-                self._shutdown(leave_call=True), name="daily-transport-leave"
+            task = asyncio.get_running_loop().create_task(
+                self._shutdown(leave_call=leave_call), name="daily-transport-release"
             )
+            self._leaving = task
+            _teardowns.add(task)
+            task.add_done_callback(_teardowns.discard)
+
+    async def _shutdown_now(self, *, leave_call: bool) -> None:
+        self._begin_shutdown(leave_call=leave_call)
+        assert self._leaving is not None
         await asyncio.shield(self._leaving)
 
     async def _shutdown(self, *, leave_call: bool) -> None:
         was_joined, self._joined = self._joined, False
         client, self._client = self._client, None
         if client is not None:
-            if leave_call and not self._call_left:
-                await self._leave_call(client)
-            await asyncio.to_thread(client.release)
+            await _on_own_thread(
+                functools.partial(
+                    _leave_and_release,
+                    client,
+                    leave=leave_call and not self._call_left,
+                    leave_timeout=self._leave_timeout,
+                    room_url=self.params.room_url,
+                ),
+                name="daily-release",
+            )
         pump = self._pump
         if pump is not None and pump is not asyncio.current_task():
             pump.cancel()
@@ -298,18 +370,6 @@ class DailyTransport(RoomTransport):
                 await pump
         if was_joined:
             logger.info("left Daily room %s", self.params.room_url)
-
-    async def _leave_call(self, client: CallClientLike) -> None:
-        assert self._loop is not None
-        future: asyncio.Future[tuple[Any, ...]] = self._loop.create_future()
-        client.leave(completion=_completion(future))
-        try:
-            (error,) = await asyncio.wait_for(future, self._leave_timeout)
-        except TimeoutError:
-            logger.warning("Daily did not confirm leaving %s in time", self.params.room_url)
-            return
-        if error:
-            logger.warning("Daily reported an error leaving %s: %s", self.params.room_url, error)
 
     # -- the thread bridge --------------------------------------------------------------------
 
@@ -343,9 +403,11 @@ class DailyTransport(RoomTransport):
                 self._emit_participant_left(participant)
         elif kind == "call-state":
             self._on_call_state(args[0])
+        elif kind == "network":
+            self._on_network_status(args[0])
         elif kind == "error":
-            self._last_error = str(args[0])
-            logger.error("Daily error in %s: %s", self.params.room_url, self._last_error)
+            self._last_error = str(args[0])[:_MAX_LOGGED_ERROR]
+            logger.warning("Daily error in %s: %s", self.params.room_url, self._last_error)
 
     def _on_app_message(self, message: object, sender: object) -> None:
         if not isinstance(sender, str):
@@ -360,18 +422,116 @@ class DailyTransport(RoomTransport):
         assert isinstance(message, dict)
         self._emit_app_message(message, sender)
 
+    def _on_network_status(self, status: object) -> None:
+        """`{"type": "signaling" | "sfu" | "peer-to-peer", "event": "interrupted" | "connected"}`.
+
+        Only the signalling connection matters here: it carries the app-messages. Daily
+        rejoins by itself while it is down (for about 20 s, then the call state becomes left).
+        """
+        if not isinstance(status, Mapping):
+            return
+        kind, event = status.get("type"), status.get("event")
+        if kind not in _SIGNALLING:
+            logger.info("Daily %s connection in %s: %s", kind, self.params.room_url, event)
+            return
+        if not self._joined or self._leaving is not None:
+            return  # the join itself reports `connected`; so may a leave
+        if event == "interrupted" and not self._reconnecting:
+            self._reconnecting = True
+            self._emit_reconnecting("the connection to the video call service was interrupted")
+        elif event == "connected" and self._reconnecting:
+            self._reconnecting = False
+            self._emit_reconnected()
+
     def _on_call_state(self, state: object) -> None:
         if state != "left":
             return
         self._call_left = True
         if self._leaving is not None:
             return
-        reason = f"call ended: {self._last_error}" if self._last_error else "call ended"
+        if self._reconnecting:
+            reason = "the connection to the room was lost and could not be restored"
+        elif self._last_error:
+            reason = "the video call service ended the call after an error"
+        else:
+            reason = "the call ended"
         self._emit_closed(reason)
         # Release the client from a task of its own: never from the Daily callback's work.
-        self._leaving = asyncio.get_running_loop().create_task(
-            self._shutdown(leave_call=False), name="daily-transport-release"
-        )
+        self._begin_shutdown(leave_call=False)
+
+
+_teardowns: set[asyncio.Task[None]] = set()
+"""Teardowns under way (a join that gave up waiting is released once Daily's attempt ends)."""
+
+
+async def wait_for_releases() -> None:
+    """Wait until every call client this event loop's transports made has been released.
+
+    Useful at shutdown: a join that gave up waiting releases its client only when Daily's own
+    attempt ends (about 19 s for an unreachable room).
+    """
+    loop = asyncio.get_running_loop()
+    while pending := [task for task in _teardowns if task.get_loop() is loop]:
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def _on_own_thread(work: Callable[[], None], *, name: str) -> None:
+    """Run blocking `work` on a new thread that ends with it (no pool keeps a thread around)."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def finish() -> None:
+        if not done.done():
+            done.set_result(None)
+
+    def run() -> None:
+        try:
+            work()
+        except Exception:
+            logger.exception("%s failed", name)
+        finally:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting
+                loop.call_soon_threadsafe(finish)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    await done
+
+
+def _leave_and_release(
+    client: CallClientLike, *, leave: bool, leave_timeout: float, room_url: str
+) -> None:
+    """On a thread of its own: leave the call (if asked) and release the client.
+
+    Either call blocks while Daily still works on a join; that is why this is off the loop.
+    """
+    if leave:
+        left = threading.Event()
+        errors: list[str | None] = []
+
+        def completion(error: str | None) -> None:
+            errors.append(error)
+            left.set()
+
+        client.leave(completion=completion)
+        if not left.wait(leave_timeout):
+            logger.warning("Daily did not confirm leaving %s in time", room_url)
+        elif errors and errors[0]:
+            logger.warning(
+                "Daily reported an error leaving %s: %s", room_url, errors[0][:_MAX_LOGGED_ERROR]
+            )
+    client.release()
+
+
+def _join_failure(error: str) -> str:
+    """A plain clause for a person from Daily's join error (Rust debug text)."""
+    if "InvalidUrl" in error or "parse url" in error:
+        return "the room address is not one the video call service accepts"
+    if "Connection(" in error or "connect" in error.lower():
+        return "the video call service could not be reached"
+    lowered = error.lower()
+    if any(word in lowered for word in ("token", "access", "permission", "not allowed", "eject")):
+        return "the video call service did not let the app into the room"
+    return "the video call service refused the join"
 
 
 def _local_id(data: object) -> str | None:

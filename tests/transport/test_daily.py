@@ -1,7 +1,12 @@
-"""DailyTransport against a thin fake CallClient at daily-python's boundary.
+"""DailyTransport in a joined call: a thin fake CallClient at daily-python's boundary.
 
-Daily's network is unreachable here, so the fake stands in for `CallClient` only: every event
-and completion it produces arrives on a thread of its own, as daily-python's do.
+The real SDK runs here (test_daily_real.py tests init, refused and unreachable joins, leave
+and release with real `CallClient`s), but no real join can succeed offline. What needs a joined
+call stays on this fake, which stands in for `CallClient` only: app-messages crossing from
+Daily's threads to the loop, participants, the replica trust check, sends and their errors,
+the call ending under us, leaving a joined call, and Daily's network states. The fake calls
+the handler methods of the transport's real `EventHandler` subclass, each from a thread of its
+own as daily-python does, with the payloads daily-python documents.
 """
 
 from __future__ import annotations
@@ -11,12 +16,15 @@ import json
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
+from cvi_app.live.bus import EventBus, Subscription
+from cvi_app.live.session import ConversationSession
+from cvi_app.live.updates import LiveUpdate, Notice, StatusChanged
 from cvi_app.transport import (
-    JoinError,
     MessageTooLargeError,
     NotJoinedError,
     Participant,
@@ -128,6 +136,11 @@ class FakeCallClient:
 
         self._on_thread(run)
 
+    def network(self, kind: str, event: str) -> None:
+        """Daily's `NetworkConnectionStatus`: `{"type": ..., "event": ...}`."""
+        status = {"type": kind, "event": event}
+        self._on_thread(lambda: self.handler.on_network_connection_status_updated(status))
+
     def _on_thread(self, fn: Callable[[], None]) -> None:
         def run() -> None:
             self.callback_threads.add(threading.get_ident())
@@ -154,6 +167,16 @@ class Harness:
             return self.fake
 
         self.transport = DailyTransport(PARAMS, call_client_factory=factory)
+        self.reconnecting: list[str] = []
+        self.reconnected: list[Participant] = []
+
+        @self.transport.on_reconnecting
+        async def on_reconnecting(reason: str) -> None:
+            self.reconnecting.append(reason)
+
+        @self.transport.on_reconnected
+        async def on_reconnected(participant: Participant) -> None:
+            self.reconnected.append(participant)
 
         @self.transport.on_app_message
         async def on_message(data: dict[str, Any], sender: str) -> None:
@@ -260,11 +283,18 @@ async def test_send_waits_for_daily_to_confirm(joined: Harness) -> None:
     ]
 
 
-async def test_send_raises_when_daily_reports_an_error() -> None:
-    harness = Harness(send_error="participant not found")
+async def test_send_raises_a_plain_error_when_daily_reports_one(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    harness = Harness(send_error="AppMessage(Signalling(ChannelNotOpen))")
     await harness.transport.join()
-    with pytest.raises(SendError, match="participant not found"):
+    with (
+        caplog.at_level(logging.WARNING, logger="cvi_app.transport.daily"),
+        pytest.raises(SendError) as refused,
+    ):
         await harness.transport.send({"event_type": "conversation.interrupt"}, to="p-gone")
+    assert str(refused.value) == "the video call service did not deliver the message"
+    assert "ChannelNotOpen" in caplog.text  # Daily's own words are for the log
     await harness.transport.leave()
 
 
@@ -274,19 +304,10 @@ async def test_oversized_message_is_refused_before_reaching_daily(joined: Harnes
     assert joined.client.sent == []
 
 
-async def test_refused_join_raises_and_releases_the_client() -> None:
-    harness = Harness(join_error="meeting token is invalid")
-    with pytest.raises(JoinError, match="meeting token is invalid"):
-        await harness.transport.join()
-    assert len(harness.client.release_threads) == 1
-    with pytest.raises(NotJoinedError):
-        await harness.transport.send({"event_type": "conversation.interrupt"})
-
-
 async def test_call_ending_reports_closed_and_releases_off_the_loop(joined: Harness) -> None:
     joined.client.end_call(error="meeting has ended")
     await wait_for(lambda: joined.closed != [] and joined.client.release_threads != [])
-    assert joined.closed == ["call ended: meeting has ended"]
+    assert joined.closed == ["the video call service ended the call after an error"]
     assert threading.get_ident() not in joined.client.release_threads
     assert joined.client.leave_calls == 0
     with pytest.raises(NotJoinedError):
@@ -323,3 +344,99 @@ async def test_a_failing_handler_is_logged_and_others_still_run(
 
 def test_create_transport_picks_daily_for_tavus_mode() -> None:
     assert isinstance(create_transport("tavus", PARAMS), DailyTransport)
+
+
+# ---- Daily's network and call states, through to what the session tells the tabs ----------
+
+
+@dataclass
+class SessionOverDaily:
+    """A live ConversationSession over a DailyTransport, and what it published for the tabs."""
+
+    harness: Harness
+    session: ConversationSession
+    subscription: Subscription[LiveUpdate]
+    _seen: list[LiveUpdate] = field(default_factory=list)
+
+    def notices(self) -> list[tuple[str, bool]]:
+        """The connection notices published so far, as (text, active)."""
+        self._seen.extend(self.subscription.drain())
+        return [(u.text, u.active) for u in self._seen if isinstance(u, Notice)]
+
+    def ended(self) -> list[str | None]:
+        """The reasons of the `ended` statuses published so far."""
+        self._seen.extend(self.subscription.drain())
+        return [
+            u.reason for u in self._seen if isinstance(u, StatusChanged) and u.status == "ended"
+        ]
+
+
+@pytest.fixture
+async def live() -> AsyncIterator[SessionOverDaily]:
+    harness = Harness()
+    bus: EventBus[LiveUpdate] = EventBus()
+    subscription = bus.subscribe("c123")
+    session = ConversationSession("c123", harness.transport, bus=bus)
+    await session.start()
+    yield SessionOverDaily(harness, session, subscription)
+    await session.close("test over")
+    subscription.close()
+
+
+LOST = ("The connection to the room was lost; reconnecting…", True)
+BACK = ("Reconnected to the room.", False)
+
+
+async def test_dailys_signalling_dropping_and_returning_become_the_sessions_notices(
+    live: SessionOverDaily,
+) -> None:
+    client = live.harness.client
+    client.network("signaling", "interrupted")
+    await wait_for(lambda: live.notices() == [LOST], what="the connection-lost notice")
+    client.network("signaling", "interrupted")  # Daily may repeat itself while it retries
+    client.network("signaling", "connected")
+    await wait_for(lambda: live.notices() == [LOST, BACK], what="the reconnected notice")
+    assert live.harness.reconnected == [Participant(id="p-local", user_name="cvi-studio")]
+    assert not live.session.ended
+
+
+async def test_media_connections_coming_and_going_are_not_the_rooms_connection(
+    live: SessionOverDaily,
+) -> None:
+    client = live.harness.client
+    for kind in ("sfu", "peer-to-peer"):
+        client.network(kind, "interrupted")
+        client.network(kind, "connected")
+    # A signalling event after them proves they have all been handled.
+    client.network("signaling", "interrupted")
+    await wait_for(lambda: live.notices() == [LOST], what="the connection-lost notice")
+    assert live.harness.reconnecting == ["the connection to the video call service was interrupted"]
+
+
+async def test_the_first_connected_of_a_join_is_not_a_reconnection(
+    live: SessionOverDaily,
+) -> None:
+    live.harness.client.network("signaling", "connected")
+    live.harness.client.deliver({"event_type": "x"}, "p-replica")  # handled after it
+    await wait_for(lambda: live.harness.messages != [], what="the app-message")
+    assert live.notices() == []
+    assert live.harness.reconnected == []
+
+
+async def test_daily_giving_up_on_a_lost_connection_ends_the_session_plainly(
+    live: SessionOverDaily,
+) -> None:
+    live.harness.client.network("signaling", "interrupted")
+    live.harness.client.end_call()  # after ~20 s offline Daily leaves the call by itself
+    reason = "the connection to the room was lost and could not be restored"
+    await wait_for(lambda: live.ended() == [reason], what="the session to end")
+    assert live.session.end_reason == reason
+    assert live.harness.client.leave_calls == 0
+    await wait_for(lambda: len(live.harness.client.release_threads) == 1, what="the release")
+
+
+async def test_the_call_ending_under_us_ends_the_session_with_a_plain_reason(
+    live: SessionOverDaily,
+) -> None:
+    live.harness.client.end_call()
+    await wait_for(lambda: live.ended() == ["the call ended"], what="the session to end")

@@ -106,3 +106,36 @@ def test_a_generated_webhook_secret_survives_a_restart(tmp_path, monkeypatch) ->
     assert first == second
     assert len(first) >= 32
     assert (tmp_path / ".data" / "webhook_secret").stat().st_mode & 0o077 == 0
+
+
+def _sandbox_keys(env: dict[str, str]) -> list[str]:
+    """The key `sandbox_api_key()` gives, asked twice in one fresh process."""
+    script = (
+        "from cvi_app.config import get_settings, sandbox_api_key; "
+        "print(sandbox_api_key()); print(sandbox_api_key()); print(repr(get_settings()))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout.splitlines()
+
+
+def test_the_sandbox_key_is_the_configured_one() -> None:
+    first, second, shown = _sandbox_keys({"CVI_SANDBOX_API_KEY": "configured-sandbox-key"})
+    assert first == second == "configured-sandbox-key"
+    assert "configured-sandbox-key" not in shown
+
+
+def test_without_a_configured_key_each_process_makes_its_own_random_one() -> None:
+    first, second, shown = _sandbox_keys({})
+    other, _, _ = _sandbox_keys({"CVI_SANDBOX_API_KEY": "   "})
+    assert first == second
+    assert len(first) >= 32
+    assert other != first
+    assert first not in shown

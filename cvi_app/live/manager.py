@@ -12,7 +12,7 @@ import logging
 
 from pydantic import BaseModel, Field
 
-from cvi_app.config import Settings, get_settings
+from cvi_app.config import Settings, get_settings, sandbox_api_key
 from cvi_app.live.bus import EventBus
 from cvi_app.live.demo_tools import register_demo_tools
 from cvi_app.live.describe import describe_error
@@ -35,8 +35,6 @@ from cvi_app.transport import RoomTransport, TransportParams, create_transport
 from cvi_app.webhooks.verify import ApiAnswer, conversation_at_api
 
 logger = logging.getLogger(__name__)
-
-SANDBOX_CLIENT_KEY = "sandbox-local-key"
 
 
 class NotAllowedError(SessionError):
@@ -98,7 +96,8 @@ class SessionManager:
         if s.mode == "tavus" and s.tavus_api_key is not None:
             key = s.tavus_api_key.get_secret_value()
         else:
-            key = s.sandbox_api_key.get_secret_value() if s.sandbox_api_key else SANDBOX_CLIENT_KEY
+            # The key the app's own sandbox accepts (this process's one unless configured).
+            key = s.sandbox_api_key.get_secret_value() if s.sandbox_api_key else sandbox_api_key()
         return TavusClient(api_key=key, base_url=s.api_base, timeout=self.api_timeout)
 
     async def catalog(self) -> tuple[list[Persona], list[Replica]]:

@@ -40,7 +40,7 @@ class Sandbox:
 
 def create_sandbox_app(
     *,
-    api_key: str | None = None,
+    api_key: str,
     max_concurrent: int = 10,
     words_per_second: float = DEFAULT_WORDS_PER_SECOND,
     twins: bool = False,
@@ -50,7 +50,7 @@ def create_sandbox_app(
     """Build the sandbox app.
 
     Args:
-        api_key: The only `x-api-key` the REST API accepts (any non-blank key when None).
+        api_key: The only `x-api-key` the REST API accepts (required, not blank).
         max_concurrent: Active conversations allowed at once.
         words_per_second: The simulated replica's speaking speed.
         twins: Replicas also send the newer `pal` twins of their events.

@@ -107,7 +107,8 @@ class ConversationRegistry:
     """In-memory conversations, personas and replicas, seeded with the stock catalog.
 
     Args:
-        api_key: The only `x-api-key` the REST API accepts; any non-blank key when None.
+        api_key: The only `x-api-key` the REST API accepts (required: a blank key is refused,
+            so the API is never open to any caller).
         max_concurrent: How many active conversations may exist at once.
         runtime: What starts and stops conversations; a `NullRuntime` when None. It may also
             be assigned later (`registry.runtime = ...`), since a runtime usually needs the
@@ -120,13 +121,15 @@ class ConversationRegistry:
     def __init__(
         self,
         *,
-        api_key: str | None = None,
+        api_key: str,
         max_concurrent: int = 10,
         runtime: ConversationRuntime | None = None,
     ) -> None:
         if max_concurrent < 1:
             raise ValueError("max_concurrent must be at least 1")
-        self.api_key = api_key.strip() if api_key and api_key.strip() else None
+        if not api_key.strip():
+            raise ValueError("api_key must not be blank")
+        self.api_key = api_key.strip()
         self.max_concurrent = max_concurrent
         self.runtime: ConversationRuntime = runtime if runtime is not None else NullRuntime()
         self.faults = FaultInjector()
@@ -139,7 +142,7 @@ class ConversationRegistry:
     def __repr__(self) -> str:
         return (
             f"ConversationRegistry(conversations={len(self._conversations)}, "
-            f"max_concurrent={self.max_concurrent}, auth={'key' if self.api_key else 'any'})"
+            f"max_concurrent={self.max_concurrent})"
         )
 
     # --- conversations --------------------------------------------------------------------
@@ -379,7 +382,8 @@ class ConversationRegistry:
         Raises:
             UnknownIdError: No such persona.
             InvalidRequestError: A stock persona, an operation that does not apply, a
-                changed id, or a result that is not a valid persona.
+                changed id, or a result that is not a valid persona or passes a limit of
+                `PersonaCreate` (a patch is held to the same bounds as a new persona).
         """
         if not operations:
             raise InvalidRequestError("The patch must hold at least one operation")
@@ -396,6 +400,8 @@ class ConversationRegistry:
             if not isinstance(patched, dict):
                 raise InvalidRequestError("Invalid patch: the persona must stay an object")
             try:
+                # The limits of a new persona hold for a patched one too.
+                PersonaCreate.model_validate(patched)
                 updated = Persona.model_validate(patched)
             except ValidationError as exc:
                 raise InvalidRequestError(f"Invalid persona after patch: {_problems(exc)}") from exc

@@ -3,7 +3,9 @@
 Mount the routes where the API root should be (the sandbox mounts them at `/v2`, under its own
 mount, so conversations are at `/sandbox/v2/conversations`). Shapes, status codes and error
 bodies follow Tavus: 400 `{"error": ...}` for bad input, 401 `{"message": "Invalid access
-token"}`, 404 for unknown ids, 204 for deletes. Rooms are served beside the API root:
+token"}` for a missing or wrong key (on every route, before anything else is done), 404 for
+unknown ids, 204 for deletes, and 413 `{"error": ...}` for a body over `MAX_BODY_BYTES` (refused
+by its Content-Length before it is read, or as soon as a chunked body passes the cap). Rooms are served beside the API root:
 a conversation's URL is `<sandbox mount>/rooms/<conversation_id>`.
 """
 
@@ -31,11 +33,13 @@ from cvi_app.sandbox.registry import (
 )
 from cvi_app.tavus.models import ConversationCreate, PatchOperation, PersonaCreate
 
-__all__ = ["INVALID_TOKEN_MESSAGE", "rest_routes"]
+__all__ = ["INVALID_TOKEN_MESSAGE", "MAX_BODY_BYTES", "BodyTooLargeError", "rest_routes"]
 
 logger = logging.getLogger(__name__)
 
 INVALID_TOKEN_MESSAGE = "Invalid access token"
+MAX_BODY_BYTES = 2 * 1024 * 1024
+"""Largest request body read: every bounded field at its limit fits; real requests are a few KB."""
 _PATCH: TypeAdapter[list[PatchOperation]] = TypeAdapter(list[PatchOperation])
 _STATUSES = ("active", "ended")
 _TRUE = ("true", "1", "yes")
@@ -43,6 +47,18 @@ _FALSE = ("false", "0", "no", "")
 
 ModelT = TypeVar("ModelT", ConversationCreate, PersonaCreate)
 Handler = Callable[[Request], Awaitable[Response]]
+
+
+class BodyTooLargeError(SandboxError):
+    """413: the request body is larger than `MAX_BODY_BYTES`."""
+
+    status_code = 413
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"The request body is too large: this API accepts at most "
+            f"{MAX_BODY_BYTES // (1024 * 1024)} MB."
+        )
 
 
 def rest_routes(registry: ConversationRegistry) -> list[BaseRoute]:
@@ -97,8 +113,8 @@ class _RestApi:
                 if fault.delay > 0:
                     # A slow API is slow to answer, not to receive: take the body first, as a
                     # real server does, so a request whose caller gave up is still carried out.
-                    with contextlib.suppress(ClientDisconnect):
-                        await request.body()
+                    with contextlib.suppress(ClientDisconnect, SandboxError):
+                        await _capped_body(request)
                     await asyncio.sleep(fault.delay)
                 if fault.status is not None:
                     body = (
@@ -116,10 +132,7 @@ class _RestApi:
 
     def _authorized(self, request: Request) -> bool:
         key = request.headers.get("x-api-key", "").strip()
-        if not key:
-            return False
-        expected = self.registry.api_key
-        return expected is None or hmac.compare_digest(key.encode(), expected.encode())
+        return bool(key) and hmac.compare_digest(key.encode(), self.registry.api_key.encode())
 
     # --- conversations --------------------------------------------------------------------
 
@@ -232,8 +245,36 @@ class _RestApi:
 # --- request parsing --------------------------------------------------------------------------
 
 
+async def _capped_body(request: Request) -> bytes:
+    """The request body, refused with `BodyTooLargeError` once it is known to pass the cap.
+
+    The body is kept on `request.state`, so a second read (after a delay fault) gets it again.
+    """
+    kept: bytes | None = getattr(request.state, "capped_body", None)
+    if kept is not None:
+        return kept
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            size = int(declared)
+        except ValueError:
+            raise InvalidRequestError("The Content-Length header is not a number.") from None
+        if size > MAX_BODY_BYTES:
+            raise BodyTooLargeError
+    chunks: list[bytes] = []
+    received = 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > MAX_BODY_BYTES:
+            raise BodyTooLargeError
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request.state.capped_body = body
+    return body
+
+
 async def _json_body(request: Request, *, expect: type[dict[Any, Any]] | type[list[Any]]) -> Any:
-    raw = await request.body()
+    raw = await _capped_body(request)
     if not raw.strip():
         raise InvalidRequestError("Request body is required")
     try:

@@ -21,16 +21,25 @@ def room_routes(hub: RoomHub) -> list[BaseRoute]:
         hub: The rooms of this process.
 
     Returns:
-        `GET /rooms/{conversation_id}` and `WebSocket /rooms/{conversation_id}/ws`.
+        `GET /rooms/{conversation_id}` and `WebSocket /rooms/{conversation_id}/ws`; both refuse a
+        client without the meeting token (`?t=`) of a private room.
     """
 
     async def page(request: Request) -> HTMLResponse:
         conversation_id = request.path_params["conversation_id"]
-        if hub.get(conversation_id) is None:
+        room = hub.get(conversation_id)
+        if room is None:
             return HTMLResponse(
                 "<!doctype html><title>Room not found</title>"
                 "<p>No such room, or its conversation has ended.</p>",
                 status_code=404,
+            )
+        if not room.admits(request.query_params.get("t")):
+            # The socket refuses such a client anyway; the page says so and shows nothing of it.
+            return HTMLResponse(
+                "<!doctype html><title>Not allowed</title>"
+                "<p>This room is private: open it with the meeting link you were given.</p>",
+                status_code=401,
             )
         return HTMLResponse(render_room_page(conversation_id))
 

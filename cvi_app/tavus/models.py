@@ -9,6 +9,7 @@ always serialise with the legacy names, which the API still documents as support
 from __future__ import annotations
 
 import email.utils
+import json
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -25,6 +26,14 @@ from pydantic import (
 )
 
 __all__ = [
+    "MAX_EXTRA_FIELDS_BYTES",
+    "MAX_GREETING_CHARS",
+    "MAX_ID_CHARS",
+    "MAX_LANGUAGE_CHARS",
+    "MAX_LAYERS_BYTES",
+    "MAX_NAME_CHARS",
+    "MAX_PROMPT_CHARS",
+    "MAX_URL_CHARS",
     "Conversation",
     "ConversationCreate",
     "ConversationEvent",
@@ -45,6 +54,25 @@ __all__ = [
     "ReplicaList",
     "ToolFunction",
 ]
+
+# Field limits of request bodies. Tavus documents no maximum for these fields, so each is a sane
+# bound with its reason; the sandbox enforces the same ones, so the client refuses them first.
+MAX_NAME_CHARS = 255
+"""Conversation and persona names: Tavus's documented maximum for the names it does bound."""
+MAX_PROMPT_CHARS = 128_000
+"""System prompt, context, conversational context: Tavus-hosted LLMs take 32,000 tokens, ~4 chars each."""
+MAX_GREETING_CHARS = 2_000
+"""Custom greeting: spoken once on joining; a couple of minutes of speech."""
+MAX_URL_CHARS = 2_048
+"""Callback URLs: the longest URL browsers and proxies reliably carry."""
+MAX_ID_CHARS = 64
+"""Persona and replica ids: Tavus ids are about a dozen characters."""
+MAX_LANGUAGE_CHARS = 64
+"""Language: a full language name such as `english` or `multilingual`."""
+MAX_LAYERS_BYTES = 256 * 1024
+"""`layers` as JSON: room for many tools with their schemas; the documented settings are a few KB."""
+MAX_EXTRA_FIELDS_BYTES = 64 * 1024
+"""Fields the models do not name (newer settings passed through), as JSON: small settings."""
 
 ConversationStatus = Literal["active", "ended"]
 PipelineMode = Literal["full", "echo"]
@@ -76,8 +104,13 @@ def _aware(value: datetime) -> datetime:
 Timestamp = Annotated[datetime | None, BeforeValidator(_lenient_timestamp)]
 
 
-def _alias(*names: str) -> Any:
-    return Field(default=None, validation_alias=AliasChoices(*names))
+def _alias(*names: str, max_length: int | None = None) -> Any:
+    return Field(default=None, validation_alias=AliasChoices(*names), max_length=max_length)
+
+
+def _json_size(value: Any) -> int:
+    """Bytes of `value` as compact JSON (what it costs to store and to send on)."""
+    return len(json.dumps(value, separators=(",", ":"), default=str).encode())
 
 
 class _Response(BaseModel):
@@ -87,9 +120,17 @@ class _Response(BaseModel):
 
 
 class _Request(BaseModel):
-    """Base of request bodies: strict types, unknown (newer) fields passed through."""
+    """Base of request bodies: strict types, unknown (newer) fields passed through, bounded."""
 
     model_config = ConfigDict(extra="allow", populate_by_name=True, strict=True)
+
+    @model_validator(mode="after")
+    def _bounded_extra_fields(self) -> _Request:
+        if self.model_extra and _json_size(self.model_extra) > MAX_EXTRA_FIELDS_BYTES:
+            raise ValueError(
+                f"unknown fields take more than {MAX_EXTRA_FIELDS_BYTES} bytes as JSON"
+            )
+        return self
 
 
 # --- personas -------------------------------------------------------------------------------
@@ -169,14 +210,23 @@ class Persona(_Response):
 
 
 class PersonaCreate(_Request):
-    """Body of `POST /v2/personas` (or `/v2/pals`)."""
+    """Body of `POST /v2/personas` (or `/v2/pals`); the sandbox checks a patched persona too."""
 
-    persona_name: str | None = _alias("persona_name", "pal_name")
-    system_prompt: str | None = None
-    context: str | None = None
-    default_replica_id: str | None = _alias("default_replica_id", "default_face_id")
+    persona_name: str | None = _alias("persona_name", "pal_name", max_length=MAX_NAME_CHARS)
+    system_prompt: str | None = Field(default=None, max_length=MAX_PROMPT_CHARS)
+    context: str | None = Field(default=None, max_length=MAX_PROMPT_CHARS)
+    default_replica_id: str | None = _alias(
+        "default_replica_id", "default_face_id", max_length=MAX_ID_CHARS
+    )
     pipeline_mode: PipelineMode | None = None
     layers: PersonaLayers | None = None
+
+    @field_validator("layers")
+    @classmethod
+    def _bounded_layers(cls, value: PersonaLayers | None) -> PersonaLayers | None:
+        if value is not None and _json_size(value.model_dump(mode="json")) > MAX_LAYERS_BYTES:
+            raise ValueError(f"must take at most {MAX_LAYERS_BYTES} bytes as JSON")
+        return value
 
 
 # --- replicas -------------------------------------------------------------------------------
@@ -208,7 +258,7 @@ class ConversationProperties(_Request):
     enable_recording: bool = False
     enable_closed_captions: bool = False
     apply_greenscreen: bool = False
-    language: str = Field(default="english", min_length=1)
+    language: str = Field(default="english", min_length=1, max_length=MAX_LANGUAGE_CHARS)
 
 
 class ConversationCreate(_Request):
@@ -218,12 +268,12 @@ class ConversationCreate(_Request):
     its own defaults.
     """
 
-    replica_id: str | None = _alias("replica_id", "face_id")
-    persona_id: str | None = _alias("persona_id", "pal_id")
-    conversation_name: str | None = None
-    conversational_context: str | None = None
-    custom_greeting: str | None = None
-    callback_url: str | None = None
+    replica_id: str | None = _alias("replica_id", "face_id", max_length=MAX_ID_CHARS)
+    persona_id: str | None = _alias("persona_id", "pal_id", max_length=MAX_ID_CHARS)
+    conversation_name: str | None = Field(default=None, max_length=MAX_NAME_CHARS)
+    conversational_context: str | None = Field(default=None, max_length=MAX_PROMPT_CHARS)
+    custom_greeting: str | None = Field(default=None, max_length=MAX_GREETING_CHARS)
+    callback_url: str | None = Field(default=None, max_length=MAX_URL_CHARS)
     audio_only: bool = False
     test_mode: bool = False
     require_auth: bool = False

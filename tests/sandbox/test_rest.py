@@ -78,18 +78,6 @@ async def test_requests_without_the_right_api_key_get_tavus_401(
     assert response.json() == {"message": "Invalid access token"}
 
 
-async def test_any_nonblank_key_is_accepted_when_no_key_is_configured(
-    serve_sandbox: ServeSandbox,
-) -> None:
-    registry = ConversationRegistry()
-    server = serve_sandbox(registry)
-    async with httpx.AsyncClient(base_url=server.base_url) as client:
-        accepted = await client.get("/personas", headers={"x-api-key": "anything"})
-        refused = await client.get("/personas")
-    assert accepted.status_code == 200
-    assert refused.status_code == 401
-
-
 # --- conversations: create ---------------------------------------------------------------------
 
 
@@ -117,7 +105,7 @@ async def test_created_conversation_has_tavus_shape_and_a_room_url_beside_the_ap
 
 
 async def test_room_url_follows_the_sandbox_mount_when_nested(serve_sandbox: ServeSandbox) -> None:
-    registry = ConversationRegistry()
+    registry = ConversationRegistry(api_key="k")
     server = serve_sandbox(registry, prefix="/sandbox")
     assert server.base_url.endswith("/sandbox/v2")
     async with httpx.AsyncClient(base_url=server.base_url, headers={"x-api-key": "k"}) as client:
@@ -217,7 +205,7 @@ async def test_test_mode_creates_an_ended_conversation_that_never_starts_or_coun
     serve_sandbox: ServeSandbox,
 ) -> None:
     runtime = RecordingRuntime()
-    registry = ConversationRegistry(max_concurrent=1, runtime=runtime)
+    registry = ConversationRegistry(api_key="k", max_concurrent=1, runtime=runtime)
     server = serve_sandbox(registry)
     async with httpx.AsyncClient(base_url=server.base_url, headers={"x-api-key": "k"}) as client:
         trial = (await client.post("/conversations", json={"test_mode": True})).json()
@@ -230,7 +218,7 @@ async def test_test_mode_creates_an_ended_conversation_that_never_starts_or_coun
 async def test_a_runtime_that_fails_to_start_gives_500_and_an_ended_conversation(
     serve_sandbox: ServeSandbox,
 ) -> None:
-    registry = ConversationRegistry(runtime=RecordingRuntime(fail_start=True))
+    registry = ConversationRegistry(api_key="k", runtime=RecordingRuntime(fail_start=True))
     server = serve_sandbox(registry)
     async with httpx.AsyncClient(base_url=server.base_url, headers={"x-api-key": "k"}) as client:
         response = await client.post("/conversations", json={})
@@ -331,7 +319,7 @@ async def test_ending_marks_the_conversation_ended_once_and_stops_the_runtime_on
     serve_sandbox: ServeSandbox,
 ) -> None:
     runtime = RecordingRuntime()
-    registry = ConversationRegistry(runtime=runtime)
+    registry = ConversationRegistry(api_key="k", runtime=runtime)
     server = serve_sandbox(registry)
     async with httpx.AsyncClient(base_url=server.base_url, headers={"x-api-key": "k"}) as client:
         cid = (await client.post("/conversations", json={})).json()["conversation_id"]
@@ -349,7 +337,7 @@ async def test_soft_delete_hides_a_conversation_and_hard_delete_forgets_it(
     serve_sandbox: ServeSandbox,
 ) -> None:
     runtime = RecordingRuntime()
-    registry = ConversationRegistry(runtime=runtime)
+    registry = ConversationRegistry(api_key="k", runtime=runtime)
     server = serve_sandbox(registry)
     async with httpx.AsyncClient(base_url=server.base_url, headers={"x-api-key": "k"}) as client:
         cid = (await client.post("/conversations", json={})).json()["conversation_id"]

@@ -45,11 +45,13 @@ class LiveSandbox:
 async def start_sandbox(*, mount: str = "", **options: Any) -> AsyncIterator[LiveSandbox]:
     """The whole sandbox served in this event loop (mounted at `mount`, if given).
 
-    The replica speaks fast (1000 words per second) unless `words_per_second` is given.
+    The replica speaks fast (1000 words per second) unless `words_per_second` is given; the
+    sandbox accepts `SANDBOX_KEY` unless `api_key` is given.
     """
     options.setdefault("words_per_second", 1000.0)
     options.setdefault("tool_timeout", 5.0)
-    app = create_sandbox_app(api_key=SANDBOX_KEY, **options)
+    options.setdefault("api_key", SANDBOX_KEY)
+    app = create_sandbox_app(**options)
     parts = sandbox_of(app)
     served: Any = app
     if mount:
@@ -63,7 +65,7 @@ async def start_sandbox(*, mount: str = "", **options: Any) -> AsyncIterator[Liv
     async with (
         serve(served) as root_url,
         httpx.AsyncClient(
-            base_url=root_url + mount, headers={"x-api-key": SANDBOX_KEY}, timeout=WAIT
+            base_url=root_url + mount, headers={"x-api-key": options["api_key"]}, timeout=WAIT
         ) as api,
     ):
         yield LiveSandbox(root_url=root_url, parts=parts, api=api)

@@ -8,6 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from cvi_app.tavus.models import (
+    MAX_NAME_CHARS,
+    MAX_PROMPT_CHARS,
     Conversation,
     ConversationCreate,
     PatchOperation,
@@ -110,3 +112,15 @@ def test_patch_operations_check_their_operands() -> None:
         PatchOperation(op="copy", path="/b")
     with pytest.raises(ValidationError, match="JSON Pointer"):
         PatchOperation(op="remove", path="context")
+
+
+def test_request_bodies_refuse_fields_longer_than_tavus_allows() -> None:
+    with pytest.raises(ValidationError, match="conversation_name"):
+        ConversationCreate(conversation_name="n" * (MAX_NAME_CHARS + 1))
+    with pytest.raises(ValidationError, match="conversational_context"):
+        ConversationCreate(conversational_context="c" * (MAX_PROMPT_CHARS + 1))
+    with pytest.raises(ValidationError, match="pal_name"):
+        PersonaCreate.model_validate({"pal_name": "n" * 50_000_000})
+    with pytest.raises(ValidationError, match="system_prompt"):
+        PersonaCreate(system_prompt="s" * (MAX_PROMPT_CHARS + 1))
+    assert ConversationCreate(conversation_name="n" * MAX_NAME_CHARS).conversation_name

@@ -63,7 +63,7 @@ class SandboxServer:
 
 @pytest.fixture
 async def sandbox() -> AsyncIterator[SandboxServer]:
-    app = create_sandbox_app(words_per_second=1000)
+    app = create_sandbox_app(api_key="test", words_per_second=1000)
     parts = sandbox_of(app)
     parts.hub.open(CID)
     async with serve(app) as root_url:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import io
+import math
+import random
 import struct
 import wave
+from dataclasses import dataclass
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cvi_app.live.audio import MAX_WAV_BYTES, AudioError, wav_to_pcm16_mono
+from cvi_app.live.audio import MAX_WAV_BYTES, AudioError, read_capped, wav_to_pcm16_mono
 
 
 def make_wav(frames: bytes, *, width: int, channels: int = 1, rate: int = 16000) -> bytes:
@@ -102,3 +105,77 @@ def test_garbage_only_ever_raises_audio_error(data: bytes) -> None:
 def _corrupt(at: int, junk: bytes) -> bytes:
     good = make_wav(pcm16(*range(-8, 8)), width=2, channels=2)
     return good[:at] + junk + good[at + len(junk) :]
+
+
+def reference_decode(frames: bytes, *, width: int, channels: int) -> bytes:
+    """The decoder's meaning, one sample at a time (slow, plain, for comparison)."""
+    values = []
+    for i in range(0, len(frames) - width + 1, width):
+        chunk = frames[i : i + width]
+        if width == 1:
+            values.append((chunk[0] - 128) << 8)
+        else:
+            values.append(int.from_bytes(chunk, "little", signed=True) >> (8 * (width - 2)))
+    mono = [
+        sum(values[i : i + channels]) // channels
+        for i in range(0, len(values) - channels + 1, channels)
+    ]
+    return struct.pack(f"<{len(mono)}h", *mono)
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 4])
+@pytest.mark.parametrize("channels", [1, 2, 3])
+def test_a_real_wav_decodes_to_the_same_samples_as_the_plain_reference(
+    width: int, channels: int
+) -> None:
+    rng = random.Random(width * 10 + channels)
+    count = 4000
+    frames = bytes(rng.randrange(256) for _ in range(count * width * channels))
+    data = make_wav(frames, width=width, channels=channels, rate=22050)
+
+    pcm, rate = wav_to_pcm16_mono(data)
+
+    assert rate == 22050
+    assert len(pcm) == count * 2
+    assert pcm == reference_decode(frames, width=width, channels=channels)
+
+
+def test_a_sine_tone_survives_the_mix_down() -> None:
+    tone = [int(10000 * math.sin(2 * math.pi * 440 * i / 16000)) for i in range(16000)]
+    stereo = struct.pack(f"<{2 * len(tone)}h", *(v for s in tone for v in (s, s)))
+    pcm, _ = wav_to_pcm16_mono(make_wav(stereo, width=2, channels=2))
+    assert pcm == struct.pack(f"<{len(tone)}h", *tone)
+
+
+def test_audio_longer_than_the_cap_is_refused_with_its_length() -> None:
+    rate = 8000
+    data = make_wav(b"\0\0" * rate * 61, width=2, rate=rate)  # 61 s
+    with pytest.raises(AudioError, match=r"61\.0 s long; echoes can be at most 60 s"):
+        wav_to_pcm16_mono(data)
+    pcm, _ = wav_to_pcm16_mono(make_wav(b"\0\0" * rate * 59, width=2, rate=rate))
+    assert len(pcm) == rate * 59 * 2
+
+
+@dataclass
+class Piece:
+    data: bytes
+
+
+async def test_reading_an_upload_stops_at_the_cap() -> None:
+    taken = 0
+
+    async def pieces():
+        nonlocal taken
+        while True:  # an endless upload
+            taken += 1
+            yield Piece(b"\0" * 1000)
+
+    with pytest.raises(AudioError, match="larger than 0 MB"):
+        await read_capped(pieces(), limit=10_500)
+    assert taken == 11
+
+    async def small():
+        yield Piece(b"ab")
+        yield Piece(b"cd")
+
+    assert await read_capped(small(), limit=4) == b"abcd"

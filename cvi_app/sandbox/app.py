@@ -59,6 +59,9 @@ def create_sandbox_app(
 
     Returns:
         A Starlette app serving `/v2/...` (REST), `/rooms/{id}` (page) and `/rooms/{id}/ws`.
+
+    Raises:
+        ValueError: `api_key` is blank (the API is never open to any key).
     """
     hub = RoomHub()
     registry = ConversationRegistry(api_key=api_key, max_concurrent=max_concurrent)

@@ -79,8 +79,8 @@ class BenchApp:
 
     @property
     def api_key(self) -> str:
-        """A key the sandbox REST API accepts (any, unless the app was given one)."""
-        return self.server.env.get("CVI_SANDBOX_API_KEY") or "bench"
+        """The key the app's sandbox REST API accepts (the test server always sets one)."""
+        return self.server.env["CVI_SANDBOX_API_KEY"]
 
     def client(self) -> TavusClient:
         """A client of the app's sandbox REST API."""

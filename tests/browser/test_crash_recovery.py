@@ -20,7 +20,6 @@ from tests.support.servers import free_port
 
 LONG = 30_000
 NAME = "Crash check"
-QUESTION = "What plans do you offer?"
 
 
 def _stored(db_url: str, cid: str) -> Conversation:
@@ -58,10 +57,6 @@ def _start_conversation(page: Page, server: AppServer) -> str:
     page.get_by_role("button", name="Start conversation").click()
     page.wait_for_url("**/room/**", timeout=LONG)
     expect(page.locator("#room-status")).to_have_text("live", timeout=LONG)
-    page.get_by_role("textbox", name="Message").fill(QUESTION)
-    page.get_by_role("button", name="Respond").click()
-    transcript = page.get_by_role("log", name="Transcript")
-    expect(transcript.locator("[data-role=user]", has_text=QUESTION)).to_be_visible(timeout=LONG)
     return page.url.rstrip("/").rsplit("/", 1)[-1]
 
 

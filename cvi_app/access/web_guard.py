@@ -41,8 +41,9 @@ def content_security_policy() -> str:
     return "; ".join(
         [
             "default-src 'self'",
-            # Reflex's production build bootstraps with inline scripts.
-            "script-src 'self' 'unsafe-inline'",
+            # Reflex's production build bootstraps with inline scripts, and runs the scripts of
+            # server events (toasts, redirects: `rx.call_function`) through eval.
+            "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
             "style-src 'self' 'unsafe-inline'",
             "img-src 'self' data: blob:",
             "media-src 'self' data: blob:",

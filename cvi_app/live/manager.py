@@ -7,11 +7,13 @@ One per backend process (`get_manager()`). Every tab action on a conversation go
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 
 from pydantic import BaseModel, Field
 
+from cvi_app.access.start_limits import StartLimiter
 from cvi_app.config import Settings, get_settings, sandbox_api_key
 from cvi_app.live.bus import EventBus
 from cvi_app.live.demo_tools import register_demo_tools
@@ -87,6 +89,11 @@ class SessionManager:
         self._join_urls: dict[str, str] = {}
         self._writer: EventWriter | None = None
         self._lock = asyncio.Lock()
+        self.start_limits = StartLimiter(
+            per_browser=settings.start_limit_browser,
+            per_address=settings.start_limit_address,
+            live_per_browser=settings.live_limit_browser,
+        )
 
     # ---- the REST side --------------------------------------------------------------
 
@@ -107,12 +114,21 @@ class SessionManager:
             replicas = await client.list_replicas(limit=100)
         return list(personas.data), list(replicas.data)
 
-    async def start_conversation(self, *, owner: str, options: StartOptions) -> Conversation:
+    async def start_conversation(
+        self, *, owner: str, options: StartOptions, address: str | None = None
+    ) -> Conversation:
         """Create a conversation through the API, record it, and join its room.
 
-        A start that fails leaves nothing behind: no session, and no conversation left running
-        at the API (one created before the failure, or created late after a timeout, is ended).
+        Starts are metered per browser (`owner`) and per client `address` before anything is
+        created (`StartLimited` says why one is refused). A start that fails leaves nothing
+        behind: no session, and no conversation left running at the API (one created before the
+        failure, or created late after a timeout, is ended).
         """
+        if not owner:
+            raise NotAllowedError("Your browser has no session yet; reload the page.")
+        self.start_limits.check(
+            owner=owner, address=address, live=len(self.live_conversations(owner=owner))
+        )
         callback_url, attempt = self.orphans.mark(self.settings.webhook_url())
         try:
             conversation = await self._create(options, callback_url=callback_url)
@@ -364,6 +380,13 @@ class SessionManager:
         await self.orphans.aclose()
         for session in list(self._sessions.values()):
             await session.close("backend shutting down")
+        if self.settings.mode == "tavus":
+            from cvi_app.transport.daily import wait_for_releases
+
+            # A join that gave up waiting releases its Daily client only once Daily's own
+            # attempt ends (about 19 s): let it, so no call is cut off half-released.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wait_for_releases(), timeout=25)
         if self._writer is not None:
             await self._writer.aclose()
 

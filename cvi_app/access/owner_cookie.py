@@ -57,9 +57,9 @@ class OwnerCookies:
         """The cookie's name (`__Host-` prefixed over https)."""
         return f"__Host-{COOKIE_NAME}" if self.secure else COOKIE_NAME
 
-    def mint(self) -> str:
-        """A new signed owner token."""
-        nonce = secrets.token_urlsafe(24)
+    def mint(self, nonce: str | None = None) -> str:
+        """A new signed owner token (`nonce`: its random part, made here unless given)."""
+        nonce = nonce or secrets.token_urlsafe(24)
         return f"{nonce}.{self._sign(nonce)}"
 
     def is_valid(self, token: str) -> bool:

@@ -28,7 +28,7 @@ from cvi_app.store import (
     new_event_from_protocol,
     session_scope,
 )
-from cvi_app.webhooks import ingest_webhook
+from cvi_app.webhooks.ingest import ingest_webhook, record_verified_end
 from tests.store.conftest import (
     engine,
     migrated_url,
@@ -46,8 +46,9 @@ __all__ = [
 ]
 
 COOKIES = OwnerCookies(key=b"k" * 32)
-# The first browser's signed owner cookie, and the identity the store keeps for it.
-OWNER_TOKEN = COOKIES.mint()
+# The first browser's signed owner cookie (the same in every import of this module), and the
+# identity the store keeps for it.
+OWNER_TOKEN = COOKIES.mint("first-browser")
 OWNER = owner_identity(OWNER_TOKEN)
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -133,7 +134,7 @@ def record_conversation(engine: Engine, conversation_id: str = "c-export") -> Re
 
 
 def deliver(engine: Engine, webhook, *, at: float) -> None:
-    """Store a webhook as the endpoint does."""
+    """Store a webhook as the endpoint does (a shutdown as one the API confirmed)."""
     with session_scope(engine) as s:
         ingest_webhook(
             s,
@@ -141,6 +142,14 @@ def deliver(engine: Engine, webhook, *, at: float) -> None:
             payload=webhook.model_dump_json(exclude_none=True),
             received_at=_at(at),
         )
+        if isinstance(webhook, ShutdownWebhook):
+            record_verified_end(
+                s,
+                webhook=webhook,
+                reason=webhook.reason,
+                reported_by="webhook",
+                received_at=_at(at),
+            )
 
 
 def end_with_official_transcript(engine: Engine, cid: str) -> None:

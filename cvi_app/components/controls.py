@@ -8,6 +8,15 @@ import reflex as rx
 
 SENSITIVITY_LEVELS = ["superlow", "verylow", "low", "medium", "high", "auto"]
 
+NO_PENDING: list[str] = []
+
+
+def _pending(pending: rx.Var[list[str]] | list[str], name: str) -> rx.Var[bool] | bool:
+    """Whether the control `name` is being sent (its button then shows a spinner)."""
+    if isinstance(pending, list):
+        return name in pending
+    return pending.contains(name)
+
 
 def message_controls(
     *,
@@ -18,8 +27,13 @@ def message_controls(
     on_interrupt: Any,
     on_end: Any,
     enabled: rx.Var[bool],
+    pending: rx.Var[list[str]] | list[str] = NO_PENDING,
 ) -> rx.Component:
-    """The message box with Respond, Echo, Interrupt and End conversation."""
+    """The message box with Respond, Echo, Interrupt and End conversation.
+
+    A control in `pending` is being sent: its button is disabled and shows a spinner (its
+    accessible name stays the same).
+    """
     return rx.vstack(
         rx.text_area(
             value=message,
@@ -30,11 +44,34 @@ def message_controls(
             rows="3",
         ),
         rx.hstack(
-            rx.button("Respond", on_click=on_respond, disabled=~enabled),
-            rx.button("Echo", on_click=on_echo, variant="soft", disabled=~enabled),
-            rx.button("Interrupt", on_click=on_interrupt, variant="outline", disabled=~enabled),
+            rx.button(
+                "Respond",
+                on_click=on_respond,
+                disabled=~enabled,
+                loading=_pending(pending, "respond"),
+            ),
+            rx.button(
+                "Echo",
+                on_click=on_echo,
+                variant="soft",
+                disabled=~enabled,
+                loading=_pending(pending, "echo"),
+            ),
+            rx.button(
+                "Interrupt",
+                on_click=on_interrupt,
+                variant="outline",
+                disabled=~enabled,
+                loading=_pending(pending, "interrupt"),
+            ),
             rx.spacer(),
-            rx.button("End conversation", on_click=on_end, color_scheme="red", disabled=~enabled),
+            rx.button(
+                "End conversation",
+                on_click=on_end,
+                color_scheme="red",
+                disabled=~enabled,
+                loading=_pending(pending, "end"),
+            ),
             width="100%",
             wrap="wrap",
         ),
@@ -49,6 +86,7 @@ def context_controls(
     on_overwrite: Any,
     on_append: Any,
     enabled: rx.Var[bool],
+    pending: rx.Var[list[str]] | list[str] = NO_PENDING,
 ) -> rx.Component:
     """The context box with Overwrite context and Append context."""
     return rx.vstack(
@@ -62,9 +100,19 @@ def context_controls(
         ),
         rx.hstack(
             rx.button(
-                "Overwrite context", on_click=on_overwrite, variant="soft", disabled=~enabled
+                "Overwrite context",
+                on_click=on_overwrite,
+                variant="soft",
+                disabled=~enabled,
+                loading=_pending(pending, "overwrite_context"),
             ),
-            rx.button("Append context", on_click=on_append, variant="soft", disabled=~enabled),
+            rx.button(
+                "Append context",
+                on_click=on_append,
+                variant="soft",
+                disabled=~enabled,
+                loading=_pending(pending, "append_context"),
+            ),
         ),
         width="100%",
     )
@@ -98,8 +146,20 @@ def sensitivity_controls(
     )
 
 
-def audio_upload(*, upload_id: str, on_upload: Any, enabled: rx.Var[bool]) -> rx.Component:
-    """Pick a WAV file and echo it as the replica's speech."""
+def audio_upload(
+    *,
+    upload_id: str,
+    on_upload: Any,
+    enabled: rx.Var[bool],
+    pending: rx.Var[bool] | bool = False,
+    declared_size: Any = None,
+) -> rx.Component:
+    """Pick a WAV file and echo it as the replica's speech.
+
+    `on_upload` is a streaming upload handler (`rx.UploadChunkIterator`); it also gets
+    `declared_size` (the chosen file's size as the browser reports it) when given.
+    """
+    upload = rx.upload_files_chunk(upload_id=upload_id)
     return rx.hstack(
         rx.upload(
             rx.button("Choose WAV", variant="outline", size="1"),
@@ -114,7 +174,10 @@ def audio_upload(*, upload_id: str, on_upload: Any, enabled: rx.Var[bool]) -> rx
             "Echo audio",
             size="1",
             disabled=~enabled,
-            on_click=on_upload(rx.upload_files(upload_id=upload_id)),
+            loading=pending,
+            on_click=(
+                on_upload(upload) if declared_size is None else on_upload(upload, declared_size)
+            ),
         ),
         align="center",
     )
@@ -163,7 +226,12 @@ def tool_calls_table(rows: rx.Var[list[dict[str, str]]]) -> rx.Component:
 
 
 def tool_answer_form(
-    *, waiting: rx.Var[list[str]], answer: rx.Var[str], on_change: Any, on_answer: Any
+    *,
+    waiting: rx.Var[list[str]],
+    answer: rx.Var[str],
+    on_change: Any,
+    on_answer: Any,
+    pending: rx.Var[bool] | bool = False,
 ) -> rx.Component:
     """Answer, by hand, tool calls that no built-in tool handles (one button per waiting call)."""
     return rx.cond(
@@ -181,7 +249,11 @@ def tool_answer_form(
                 rx.foreach(
                     waiting,
                     lambda call_id: rx.button(
-                        "Send result to ", call_id, size="1", on_click=on_answer(call_id)
+                        "Send result to ",
+                        call_id,
+                        size="1",
+                        loading=pending,
+                        on_click=on_answer(call_id),
                     ),
                 ),
                 wrap="wrap",

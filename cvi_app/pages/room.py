@@ -16,14 +16,17 @@ from cvi_app.components.controls import (
 from cvi_app.components.layout import page_layout
 from cvi_app.components.live_feed import live_feed
 from cvi_app.state.app_state import AppState
-from cvi_app.state.room_state import FeedState, RoomState, SpeakingState
+from cvi_app.state.room_state import FeedState, RoomState, SpeakingState, selected_size
 
 
 def _status() -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.badge(RoomState.status, aria_label="Conversation status", id="room-status"),
-            rx.cond(RoomState.end_reason != "", rx.text(RoomState.end_reason, size="1")),
+            rx.cond(
+                RoomState.end_reason != "",
+                rx.text(RoomState.end_reason, size="1", id="room-end-reason"),
+            ),
             speaking_indicator("Replica", SpeakingState.replica),
             speaking_indicator("User", SpeakingState.user),
             align="center",
@@ -54,6 +57,7 @@ def _controls() -> rx.Component:
             on_interrupt=RoomState.interrupt,
             on_end=RoomState.end,
             enabled=RoomState.live,
+            pending=RoomState.pending,
         ),
         context_controls(
             context=RoomState.context,
@@ -61,6 +65,7 @@ def _controls() -> rx.Component:
             on_overwrite=RoomState.overwrite_context,
             on_append=RoomState.append_context,
             enabled=RoomState.live,
+            pending=RoomState.pending,
         ),
         sensitivity_controls(
             pause=RoomState.pause_sensitivity,
@@ -69,7 +74,11 @@ def _controls() -> rx.Component:
             on_interrupt=RoomState.set_interrupt_sensitivity,
         ),
         audio_upload(
-            upload_id="echo-audio", on_upload=RoomState.upload_echo_audio, enabled=RoomState.live
+            upload_id="echo-audio",
+            on_upload=RoomState.upload_echo_audio,
+            enabled=RoomState.live,
+            pending=RoomState.pending.contains("audio"),
+            declared_size=selected_size("echo-audio"),
         ),
         width="100%",
         spacing="3",
@@ -138,6 +147,7 @@ def _room() -> rx.Component:
             answer=RoomState.tool_answer,
             on_change=RoomState.set_tool_answer,
             on_answer=RoomState.answer_tool_call,
+            pending=RoomState.pending.contains("tool_result"),
         ),
         spacing="4",
         width="100%",

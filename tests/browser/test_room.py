@@ -106,15 +106,27 @@ def _wav(path, seconds: float = 0.5, rate: int = 16000) -> None:
 
 
 def test_uploaded_wav_is_echoed_as_audio(page: Page, app_server, tmp_path) -> None:
+    frames: list[str] = []
+    page.on(
+        "websocket",
+        lambda ws: (
+            "/_event" in ws.url  # the app's socket (the call frame's room socket hears it)
+            and ws.on("framereceived", lambda p: frames.append(str(p)))
+        ),
+    )
     _start(page, app_server)
     wav = tmp_path / "hello.wav"
     _wav(wav)
     page.locator("#echo-audio input[type=file]").set_input_files(str(wav))
     page.get_by_role("button", name="Echo audio").click()
     transcript = page.get_by_role("log", name="Transcript")
-    expect(transcript.locator("[data-role=replica]", has_text="[audio").first).to_be_visible(
-        timeout=LONG
+    expect(transcript.locator("[data-role=replica]", has_text="[audio echo, 0.5 s]")).to_have_count(
+        1, timeout=LONG
     )
+    events = page.get_by_role("log", name="Events")
+    expect(events.get_by_text("audio echo, 0.5 s")).to_have_count(1, timeout=LONG)
+    # The tab is told that audio was echoed, not sent the audio itself.
+    assert not [f for f in frames if '\\"audio\\":\\"' in f or '"audio":"' in f]
 
 
 def test_bad_start_option_is_refused_with_a_message(page: Page, app_server) -> None:
@@ -187,4 +199,47 @@ def test_a_tool_no_builtin_handles_is_answered_by_hand(page: Page, app_server) -
     transcript = page.get_by_role("log", name="Transcript")
     expect(transcript.locator("[data-role=replica]", has_text="42 widgets").last).to_be_visible(
         timeout=LONG
+    )
+
+
+def _sent_count(app_server, cid: str, text: str) -> int:
+    from sqlalchemy import create_engine
+    from sqlalchemy import text as sql
+
+    engine = create_engine(app_server.db_url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(
+                sql(
+                    "SELECT count(*) FROM conversation_event WHERE conversation_id = :cid "
+                    "AND source = 'app' AND text = :text"
+                ),
+                {"cid": cid, "text": text},
+            ).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def test_a_double_click_sends_once(page: Page, app_server) -> None:
+    cid = _start(page, app_server)
+    page.get_by_role("textbox", name="Message").fill("Only once, please")
+    page.get_by_role("button", name="Respond").dblclick()
+    transcript = page.get_by_role("log", name="Transcript")
+    expect(transcript.get_by_text("Only once, please", exact=True)).to_be_visible(timeout=LONG)
+    replica_state = page.get_by_label("Replica speaking state")
+    expect(replica_state).to_have_attribute("data-speaking", "false", timeout=LONG)
+    page.wait_for_timeout(1000)
+    expect(transcript.get_by_text("Only once, please", exact=True)).to_have_count(1)
+    assert _sent_count(app_server, cid, "Only once, please") == 1
+    expect(page.get_by_role("button", name="Respond")).to_be_enabled()
+
+
+def test_a_room_no_longer_live_shows_the_stored_status_and_reason(page: Page, app_server) -> None:
+    _start(page, app_server)
+    page.get_by_role("button", name="End conversation").click()
+    expect(page.locator("#room-status")).to_have_text("ended", timeout=LONG)
+    page.reload()
+    expect(page.locator("#room-status")).to_have_text("ended", timeout=LONG)
+    expect(page.locator("#room-end-reason")).to_have_text(
+        "end_conversation_endpoint_hit", timeout=LONG
     )

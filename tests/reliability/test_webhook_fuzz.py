@@ -19,9 +19,12 @@ from starlette.applications import Starlette
 from cvi_app.config import Settings
 from cvi_app.protocol import ProtocolError, parse_webhook
 from cvi_app.store import list_webhook_deliveries, session_scope
+from cvi_app.tavus import TavusClient
 from cvi_app.webhooks import MAX_BODY_BYTES, webhook_routes
+from cvi_app.webhooks.verify import ApiAnswer, conversation_at_api
 from tests.live.conftest import add_conversation
 from tests.protocol.strategies import json_objects, json_values, mutated
+from tests.support.sandbox import SANDBOX_KEY, start_sandbox
 from tests.support.servers import serve
 
 SECRET = "reliability-webhook-secret-0123456789"
@@ -156,14 +159,26 @@ def webhook_settings() -> Iterator[Settings]:
 async def endpoint(engine: Engine, webhook_settings: Settings) -> AsyncIterator[Endpoint]:
     """The webhook route alone, served over the test's store, with one known conversation."""
     add_conversation(engine, KNOWN)
-    routes = webhook_routes(
-        settings=webhook_settings, engine_factory=lambda: engine, unknown_grace_s=0.0
-    )
-    async with (
-        serve(Starlette(routes=routes)) as url,
-        httpx.AsyncClient(base_url=url, timeout=30) as client,
-    ):
-        yield Endpoint(client, engine)
+    async with start_sandbox() as api:
+
+        async def verify_end(conversation_id: str) -> ApiAnswer:
+            # The real sandbox API: it has never heard of these conversations.
+            async with TavusClient(
+                api_key=SANDBOX_KEY, base_url=f"{api.root_url}/v2", timeout=5, max_retries=0
+            ) as client:
+                return await conversation_at_api(client, conversation_id)
+
+        routes = webhook_routes(
+            settings=webhook_settings,
+            engine_factory=lambda: engine,
+            verify_end=verify_end,
+            unknown_grace_s=0.0,
+        )
+        async with (
+            serve(Starlette(routes=routes)) as url,
+            httpx.AsyncClient(base_url=url, timeout=30) as client,
+        ):
+            yield Endpoint(client, engine)
 
 
 async def send(client: httpx.AsyncClient, request: Request) -> httpx.Response:

@@ -81,3 +81,27 @@ async def test_a_stored_row_that_no_longer_reads_is_skipped(engine: Engine) -> N
 
     assert [type(u) for u in updates] == [EventReceived]
     assert updates[0].event.seq == 3  # type: ignore[union-attr]
+
+
+async def test_rows_keep_their_update_ids_and_a_restore_without_a_session_reads_the_store(
+    engine: Engine, app_database: str
+) -> None:
+    from cvi_app.live.bus import EventBus
+    from cvi_app.live.history import restore
+    from cvi_app.store.db import get_engine
+
+    store = get_engine()
+    add_conversation(store, CID)
+    async with EventWriter(store, max_delay=0.01) as writer:
+        recorder = StoreRecorder(CID, engine=store, writer=writer)
+        recorder.record_event(parse_event(utterance(1, "one")), source="room", update_id=7)
+        recorder.record_interaction(respond(CID, "two"), update_id=8)
+        await recorder.flush()
+        assert await recorder.last_update_id() == 8
+
+    restored = await restore(EventBus(), None, CID)
+    restored.subscription.close()
+
+    assert [u.update_id for u in restored.updates] == [7, 8]
+    assert restored.last_update_id == 8
+    assert not restored.is_new(restored.updates[0])

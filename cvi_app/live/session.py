@@ -261,6 +261,10 @@ class ConversationSession:
         self._orderer = SeqOrderer(gap_timeout=gap_timeout)
         self._twins = TwinFilter()
         self._limiter = TokenBucket(rate=send_rate, burst=send_burst)
+        # Interrupts have their own small budget: a long, paced echo must never keep a person
+        # from stopping the replica.
+        self._interrupt_limiter = TokenBucket(rate=2.0, burst=5)
+        self._echo_generation = 0
         self._gap_timer: asyncio.TimerHandle | None = None
         self._tool_tasks: set[asyncio.Task[None]] = set()
         self._on_end = on_end
@@ -592,17 +596,25 @@ class ConversationSession:
             raise SessionEnded("This conversation has ended.")
         if not self._limiter.take():
             raise SendRateLimited("Too many messages in a short time; wait a moment.")
+        generation = self._echo_generation
         for index, chunk in enumerate(chunks):
             if index:
                 await self._limiter.acquire()
             if self.ended:
                 raise SessionEnded("This conversation has ended.")
+            if generation != self._echo_generation:
+                return  # interrupted: the rest of the echo is not sent
             await self._send(chunk)
         self._expect_reply()
 
     async def interrupt(self) -> None:
-        """Make the replica stop talking."""
-        await self.send(interrupt(self.conversation_id))
+        """Make the replica stop talking, and stop sending an echo still under way."""
+        if self.ended:
+            raise SessionEnded("This conversation has ended.")
+        if not self._interrupt_limiter.take():
+            raise SendRateLimited("Too many interrupts in a short time; wait a moment.")
+        self._echo_generation += 1
+        await self._send(interrupt(self.conversation_id))
 
     async def overwrite_context(self, context: str) -> None:
         """Replace the replica's conversational context."""

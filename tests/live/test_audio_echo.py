@@ -45,7 +45,25 @@ async def test_every_audio_chunk_counts_against_the_send_rate(open_session: Any)
     assert len(chunks) == expected
     assert [c.properties.done for c in chunks] == [False] * (expected - 1) + [True]
     with pytest.raises(SendRateLimited):
-        await live.session.interrupt()
+        await live.session.append_context("one more send")
+
+
+async def test_an_interrupt_gets_through_a_long_echo_and_stops_it(open_session: Any) -> None:
+    live = await open_session(session_options={"send_rate": 4.0, "send_burst": 1})
+    pcm = b"\x01\x00" * 16000
+    total = len(split_echo_audio(live.cid, pcm, sample_rate=16000))
+    echo = asyncio.ensure_future(live.session.echo_audio(pcm, sample_rate=16000))
+    await asyncio.sleep(0.3)
+
+    await live.session.interrupt()  # not refused, though the echo uses up the send rate
+    await echo
+    sent = len(audio_chunks(live))
+    await asyncio.sleep(0.6)
+    assert 0 < sent < total
+    assert len(audio_chunks(live)) == sent, "the echo went on after the interrupt"
+    assert any(s.interaction.event_type == "conversation.interrupt" for s in live.seen.sent()), (
+        "the interrupt was not sent"
+    )
 
 
 async def test_an_audio_echo_stops_when_the_conversation_ends(open_session: Any) -> None:

@@ -223,6 +223,9 @@ class ConversationSession:
         bus: where updates are published for the tabs showing this conversation.
         recorder: where events, sends and tool calls are kept.
         tools: tools answered automatically when the replica calls them.
+        send_rate, send_burst: sends a second on average, and at once (every echo chunk
+            counts).
+        interrupt_rate, interrupt_burst: the same for interrupts, which have their own budget.
         reply_timeout: seconds a turn (respond, echo) may go without any word from the
             replica before the tabs are told it has not answered.
         on_end: called once with the reason when the session ends.
@@ -243,6 +246,8 @@ class ConversationSession:
         tools: ToolRegistry | None = None,
         send_rate: float = 10.0,
         send_burst: int = 20,
+        interrupt_rate: float = 2.0,
+        interrupt_burst: int = 5,
         gap_timeout: float = 0.05,
         empty_room_grace: float = 15.0,
         reply_timeout: float = 15.0,
@@ -263,7 +268,7 @@ class ConversationSession:
         self._limiter = TokenBucket(rate=send_rate, burst=send_burst)
         # Interrupts have their own small budget: a long, paced echo must never keep a person
         # from stopping the replica.
-        self._interrupt_limiter = TokenBucket(rate=2.0, burst=5)
+        self._interrupt_limiter = TokenBucket(rate=interrupt_rate, burst=interrupt_burst)
         self._echo_generation = 0
         self._gap_timer: asyncio.TimerHandle | None = None
         self._tool_tasks: set[asyncio.Task[None]] = set()

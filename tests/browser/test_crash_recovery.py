@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 from cvi_app.live.reconcile import ALREADY_ENDED
 from cvi_app.store import create_db_engine, get_conversation, session_scope
 from cvi_app.store.models import Conversation
-from tests.support.app_server import AppServer, start_app_server
+from tests.support.app_server import AppServer, private_web_dir, start_app_server
 from tests.support.servers import free_port
 
 LONG = 30_000
@@ -61,11 +61,16 @@ def _start_conversation(page: Page, server: AppServer) -> str:
 
 
 def test_a_conversation_a_killed_backend_left_is_ended_with_a_reason_after_a_restart(
-    page: Page, tmp_path_factory: pytest.TempPathFactory
+    page: Page, tmp_path_factory: pytest.TempPathFactory, app_server: AppServer
 ) -> None:
     workdir: Path = tmp_path_factory.mktemp("crash")
+    # In a private copy of the prepared `.web/` (which the session's `app_server` made): a build
+    # in the project's own would replace the frontend under the session's running app.
+    web = private_web_dir(workdir / "web")
+    assert web is not None, ".web/ is not prepared"
+    env = {"REFLEX_WEB_WORKDIR": str(web)}
     port = free_port()
-    with start_app_server(workdir, port=port) as server:
+    with start_app_server(workdir, port=port, extra_env=env) as server:
         cid = _start_conversation(page, server)
         room_url = page.url
         _kill_backend(server)
@@ -73,7 +78,7 @@ def test_a_conversation_a_killed_backend_left_is_ended_with_a_reason_after_a_res
     left = _stored(server.db_url, cid)
     assert (left.status, left.ended_at) == ("active", None)
 
-    with start_app_server(workdir, port=port) as again:
+    with start_app_server(workdir, port=port, extra_env=env) as again:
         assert again.db_url == server.db_url
         deadline = time.monotonic() + 60
         while _stored(again.db_url, cid).status == "active" and time.monotonic() < deadline:

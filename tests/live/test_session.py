@@ -427,13 +427,25 @@ async def test_nothing_can_be_sent_once_the_conversation_has_ended(
 
 async def test_too_many_sends_in_a_short_time_are_refused(open_session: OpenSession) -> None:
     live = await open_session(session_options={"send_rate": 0.001, "send_burst": 3})
-    for _ in range(3):
-        await live.session.interrupt()
+    for n in range(3):
+        await live.session.append_context(f"fact {n}")
     with pytest.raises(SendRateLimited):
-        await live.session.interrupt()
+        await live.session.append_context("one fact too many")
     with pytest.raises(SendRateLimited):
         await live.session.echo("one more")
     assert len(live.seen.sent()) == 3
+
+
+async def test_interrupts_have_a_budget_of_their_own(open_session: OpenSession) -> None:
+    live = await open_session(
+        session_options={"send_rate": 0.001, "send_burst": 1, "interrupt_rate": 0.001}
+    )
+    await live.session.append_context("uses up the send rate")
+    for _ in range(5):  # a person can still stop the replica
+        await live.session.interrupt()
+    with pytest.raises(SendRateLimited, match="Too many interrupts"):
+        await live.session.interrupt()
+    assert len(live.seen.sent()) == 6
 
 
 # ---- the end ---------------------------------------------------------------------------------

@@ -98,6 +98,11 @@ class RoomPresenter(TranscriptPresenter):
                 self._audio_bytes.popitem(last=False)
             return [], None
         label = f"audio echo, {size / 2 / (props.sample_rate or 24000):.1f} s"
+        # Remembered as the echo's text, so the replica's own utterance of it ("[audio 0.5s]")
+        # does not replace the line, whichever arrives first.
+        self._echo_text[key] = f"[{label}]"
+        while len(self._echo_text) > self._MEMORY:
+            self._echo_text.popitem(last=False)
         line = {"id": f"r-{key}", "role": "replica", "text": f"[{label}]", "echo": True}
         row = {
             "id": f"s-audio-{key}",

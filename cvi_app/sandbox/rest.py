@@ -24,6 +24,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from cvi_app.access.bodies import BodyTooLarge, InvalidContentLength, read_capped_body
 from cvi_app.sandbox.faults import default_fault_body
 from cvi_app.sandbox.models import persona_document, replica_document
 from cvi_app.sandbox.registry import (
@@ -253,22 +254,12 @@ async def _capped_body(request: Request) -> bytes:
     kept: bytes | None = getattr(request.state, "capped_body", None)
     if kept is not None:
         return kept
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        try:
-            size = int(declared)
-        except ValueError:
-            raise InvalidRequestError("The Content-Length header is not a number.") from None
-        if size > MAX_BODY_BYTES:
-            raise BodyTooLargeError
-    chunks: list[bytes] = []
-    received = 0
-    async for chunk in request.stream():
-        received += len(chunk)
-        if received > MAX_BODY_BYTES:
-            raise BodyTooLargeError
-        chunks.append(chunk)
-    body = b"".join(chunks)
+    try:
+        body = await read_capped_body(request, MAX_BODY_BYTES)
+    except BodyTooLarge:
+        raise BodyTooLargeError from None
+    except InvalidContentLength as exc:
+        raise InvalidRequestError(str(exc)) from None
     request.state.capped_body = body
     return body
 

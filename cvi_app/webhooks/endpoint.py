@@ -28,6 +28,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from cvi_app.access.bodies import BodyTooLarge, InvalidContentLength, read_capped_body
 from cvi_app.config import Settings
 from cvi_app.protocol import ProtocolError, ShutdownWebhook, Webhook, parse_webhook
 from cvi_app.store import run_in_transaction
@@ -59,10 +60,6 @@ REDACTED = "[redacted]"
 
 VerifiedEndHandler = Callable[[str, str | None], Awaitable[object]]
 """Called with the conversation id and reason once the API confirmed an end."""
-
-
-class _BodyTooLarge(Exception):
-    """The request body is over the limit."""
 
 
 def webhook_routes(
@@ -130,11 +127,11 @@ class _WebhookEndpoint:
             logger.warning("webhook from %s refused: wrong secret", client)
             return PlainTextResponse("Not Found", status_code=404)
         try:
-            body = await _read_body(request)
-        except _BodyTooLarge:
+            body = await read_capped_body(request, MAX_BODY_BYTES)
+        except BodyTooLarge:
             logger.warning("webhook from %s refused: body over %d bytes", client, MAX_BODY_BYTES)
             return _error(413, f"body larger than {MAX_BODY_BYTES} bytes")
-        except ValueError as exc:
+        except InvalidContentLength as exc:
             logger.warning("webhook from %s refused: %s", client, exc)
             return _error(400, str(exc))
         except ClientDisconnect:
@@ -231,26 +228,6 @@ class _WebhookEndpoint:
                 return outcome
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.5)
-
-
-async def _read_body(request: Request) -> bytes:
-    """The body, refused early when its declared or actual size is over the limit."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        try:
-            size = int(declared)
-        except ValueError:
-            raise ValueError("invalid Content-Length") from None
-        if size > MAX_BODY_BYTES:
-            raise _BodyTooLarge
-    chunks: list[bytes] = []
-    total = 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > MAX_BODY_BYTES:
-            raise _BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _error(status: int, reason: str) -> JSONResponse:

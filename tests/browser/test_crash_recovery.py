@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 from cvi_app.live.reconcile import ALREADY_ENDED
 from cvi_app.store import create_db_engine, get_conversation, session_scope
 from cvi_app.store.models import Conversation
+from tests.browser.pages import start_conversation
 from tests.support.app_server import AppServer, private_web_dir, start_app_server
 from tests.support.servers import free_port
 
@@ -50,16 +51,6 @@ def _kill_backend(server: AppServer) -> None:
     assert not backend.is_running()
 
 
-def _start_conversation(page: Page, server: AppServer) -> str:
-    page.goto(server.url)
-    expect(page.locator("#mode-badge")).to_have_text("Sandbox", timeout=LONG)
-    page.get_by_role("textbox", name="Conversation name").fill(NAME)
-    page.get_by_role("button", name="Start conversation").click()
-    page.wait_for_url("**/room/**", timeout=LONG)
-    expect(page.locator("#room-status")).to_have_text("live", timeout=LONG)
-    return page.url.rstrip("/").rsplit("/", 1)[-1]
-
-
 def test_a_conversation_a_killed_backend_left_is_ended_with_a_reason_after_a_restart(
     page: Page, tmp_path_factory: pytest.TempPathFactory, app_server: AppServer
 ) -> None:
@@ -71,7 +62,7 @@ def test_a_conversation_a_killed_backend_left_is_ended_with_a_reason_after_a_res
     env = {"REFLEX_WEB_WORKDIR": str(web)}
     port = free_port()
     with start_app_server(workdir, port=port, extra_env=env) as server:
-        cid = _start_conversation(page, server)
+        cid = start_conversation(page, server.url, name=NAME)
         room_url = page.url
         _kill_backend(server)
     # What the crash leaves behind: a record that says active, with no end.

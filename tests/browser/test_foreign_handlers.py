@@ -23,6 +23,7 @@ from websockets.sync.client import ClientConnection, connect
 from cvi_app.state.conversation_state import ConversationState, TimelinePager, TranscriptPager
 from cvi_app.state.history_state import HistoryState
 from cvi_app.state.room_state import RoomState
+from tests.browser.pages import start_conversation
 
 LONG = 30_000
 CONNECT_PREFIX = "40/_event,"
@@ -30,15 +31,6 @@ EVENT_PREFIX = "42/_event,"
 SECRET_LINE = "The owner's private line"
 LIVE_LINE = "Said while the stranger listens"
 INJECTED = "Injected by a stranger"
-
-
-def _start(page: Page, url: str) -> str:
-    page.goto(url)
-    expect(page.locator("#mode-badge")).to_have_text("Sandbox", timeout=LONG)
-    page.get_by_role("button", name="Start conversation").click()
-    page.wait_for_url("**/room/**", timeout=LONG)
-    expect(page.locator("#room-status")).to_have_text("live", timeout=LONG)
-    return page.url.rstrip("/").rsplit("/", 1)[-1]
 
 
 def _say(page: Page, line: str) -> None:
@@ -192,7 +184,7 @@ def _sent_rows(db_url: str, cid: str) -> int:
 def test_a_stranger_sending_every_handler_gets_nothing_and_changes_nothing(
     page: Page, browser: Browser, app_server
 ) -> None:
-    cid = _start(page, app_server.url)
+    cid = start_conversation(page, app_server.url)
     _say(page, SECRET_LINE)
     stranger = browser.new_context()
     try:

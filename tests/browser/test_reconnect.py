@@ -18,6 +18,8 @@ import re
 
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
+from tests.browser.pages import start_conversation
+
 LONG = 30_000
 
 
@@ -50,15 +52,6 @@ class Network:
         self.page.context.set_offline(False)
 
 
-def _start(page: Page, app_server) -> str:
-    page.goto(app_server.url)
-    expect(page.locator("#mode-badge")).to_have_text("Sandbox", timeout=LONG)
-    page.get_by_role("button", name="Start conversation").click()
-    page.wait_for_url("**/room/**", timeout=LONG)
-    expect(page.locator("#room-status")).to_have_text("live", timeout=LONG)
-    return page.url.rstrip("/").rsplit("/", 1)[-1]
-
-
 def _user_line(page: Page, text: str):
     return page.get_by_role("log", name="Transcript").locator("[data-role=user]", has_text=text)
 
@@ -73,7 +66,7 @@ def test_a_tab_back_online_shows_what_happened_while_it_was_offline(
     page: Page, browser: Browser, app_server
 ) -> None:
     network = Network(page)
-    cid = _start(page, app_server)
+    cid = start_conversation(page, app_server.url)
     transcript = page.get_by_role("log", name="Transcript")
     expect(transcript.locator("[data-role=replica]").first).to_be_visible(timeout=LONG)
     call_status = page.locator("#call").get_by_role("status")

@@ -5,25 +5,14 @@ import re
 import httpx
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.pages import start_conversation
 from tests.support.app_server import SECRET_MARKERS
 
 LONG = 30_000
 
 
-def _start(page: Page, app_server, *, persona: str | None = None) -> str:
-    page.goto(app_server.url)
-    expect(page.locator("#mode-badge")).to_have_text("Sandbox", timeout=LONG)
-    if persona is not None:
-        page.get_by_role("combobox", name="Persona").click()
-        page.get_by_role("option", name=persona).click()
-    page.get_by_role("button", name="Start conversation").click()
-    page.wait_for_url("**/room/**", timeout=LONG)
-    expect(page.locator("#room-status")).to_have_text("live", timeout=LONG)
-    return page.url.rstrip("/").rsplit("/", 1)[-1]
-
-
 def test_sandbox_conversation_end_to_end(page: Page, app_server) -> None:
-    _start(page, app_server)
+    start_conversation(page, app_server.url)
     transcript = page.get_by_role("log", name="Transcript")
     events = page.get_by_role("log", name="Events")
 
@@ -60,7 +49,7 @@ def test_sandbox_conversation_end_to_end(page: Page, app_server) -> None:
 
 
 def test_tool_call_is_answered_by_the_builtin_tool_and_spoken(page: Page, app_server) -> None:
-    _start(page, app_server, persona="Support Agent")
+    start_conversation(page, app_server.url, persona="Support Agent")
     transcript = page.get_by_role("log", name="Transcript")
     page.get_by_role("textbox", name="Message").fill("What is the weather in Paris?")
     page.get_by_role("button", name="Respond").click()
@@ -78,7 +67,7 @@ def test_tool_call_is_answered_by_the_builtin_tool_and_spoken(page: Page, app_se
 def test_another_browser_cannot_see_or_control_a_conversation(
     page: Page, browser: Browser, app_server
 ) -> None:
-    cid = _start(page, app_server)
+    cid = start_conversation(page, app_server.url)
     other = browser.new_context()
     try:
         stranger = other.new_page()
@@ -114,7 +103,7 @@ def test_uploaded_wav_is_echoed_as_audio(page: Page, app_server, tmp_path) -> No
             and ws.on("framereceived", lambda p: frames.append(str(p)))
         ),
     )
-    _start(page, app_server)
+    start_conversation(page, app_server.url)
     wav = tmp_path / "hello.wav"
     _wav(wav)
     page.locator("#echo-audio input[type=file]").set_input_files(str(wav))
@@ -142,7 +131,7 @@ def test_bad_start_option_is_refused_with_a_message(page: Page, app_server) -> N
 
 
 def test_reloading_a_room_restores_its_transcript_and_keeps_it_live(page: Page, app_server) -> None:
-    _start(page, app_server)
+    start_conversation(page, app_server.url)
     page.get_by_role("textbox", name="Message").fill("Remember this line")
     page.get_by_role("button", name="Respond").click()
     transcript = page.get_by_role("log", name="Transcript")
@@ -185,7 +174,7 @@ def test_a_tool_no_builtin_handles_is_answered_by_hand(page: Page, app_server) -
         replicas = api.get("/replicas").raise_for_status().json()["data"]
         persona["default_replica_id"] = replicas[0]["replica_id"]
         api.post("/personas", json=persona).raise_for_status()
-    _start(page, app_server, persona="Inventory Clerk")
+    start_conversation(page, app_server.url, persona="Inventory Clerk")
 
     page.get_by_role("textbox", name="Message").fill("Please check inventory for widgets")
     page.get_by_role("button", name="Respond").click()
@@ -221,7 +210,7 @@ def _sent_count(app_server, cid: str, text: str) -> int:
 
 
 def test_a_double_click_sends_once(page: Page, app_server) -> None:
-    cid = _start(page, app_server)
+    cid = start_conversation(page, app_server.url)
     page.get_by_role("textbox", name="Message").fill("Only once, please")
     page.get_by_role("button", name="Respond").dblclick()
     transcript = page.get_by_role("log", name="Transcript")
@@ -235,7 +224,7 @@ def test_a_double_click_sends_once(page: Page, app_server) -> None:
 
 
 def test_a_room_no_longer_live_shows_the_stored_status_and_reason(page: Page, app_server) -> None:
-    _start(page, app_server)
+    start_conversation(page, app_server.url)
     page.get_by_role("button", name="End conversation").click()
     expect(page.locator("#room-status")).to_have_text("ended", timeout=LONG)
     page.reload()

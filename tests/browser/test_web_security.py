@@ -15,18 +15,10 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from cvi_app.access.owner_cookie import COOKIE_NAME
+from tests.browser.pages import start_conversation
 from tests.support.servers import serve_asgi
 
 LONG = 30_000
-
-
-def _start(page: Page, url: str) -> str:
-    page.goto(url)
-    expect(page.locator("#mode-badge")).to_have_text("Sandbox", timeout=LONG)
-    page.get_by_role("button", name="Start conversation").click()
-    page.wait_for_url("**/room/**", timeout=LONG)
-    expect(page.locator("#room-status")).to_have_text("live", timeout=LONG)
-    return page.url.rstrip("/").rsplit("/", 1)[-1]
 
 
 def _owner_cookies(context: BrowserContext) -> list[dict]:
@@ -38,7 +30,7 @@ def test_the_server_gives_an_http_only_owner_cookie_page_script_cannot_read(
 ) -> None:
     frames: list[str] = []
     page.on("websocket", lambda ws: ws.on("framereceived", lambda p: frames.append(str(p))))
-    _start(page, app_server.url)
+    start_conversation(page, app_server.url)
     (cookie,) = _owner_cookies(page.context)
     assert cookie["httpOnly"] is True
     assert cookie["sameSite"] == "Strict"
@@ -56,7 +48,7 @@ def test_a_cookie_fixed_in_a_browser_by_someone_else_gains_them_nothing(
         for context in (victim, attacker):
             # What a same-site page could have written with document.cookie.
             context.add_cookies([{"name": COOKIE_NAME, "value": fixed, "url": app_server.url}])
-        cid = _start(victim.new_page(), app_server.url)
+        cid = start_conversation(victim.new_page(), app_server.url)
         assert [c["value"] for c in _owner_cookies(victim)] != [fixed]
 
         spy = attacker.new_page()

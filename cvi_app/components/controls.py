@@ -18,6 +18,25 @@ def _pending(pending: rx.Var[list[str]] | list[str], name: str) -> rx.Var[bool] 
     return pending.contains(name)
 
 
+def _control_button(
+    label: str,
+    *,
+    action: str,
+    on_click: Any,
+    enabled: rx.Var[bool],
+    pending: rx.Var[list[str]] | list[str],
+    **style: Any,
+) -> rx.Component:
+    """A control's button: disabled while controls cannot be used, spinning while it is sent."""
+    return rx.button(
+        label,
+        on_click=on_click,
+        disabled=~enabled,
+        loading=_pending(pending, action),
+        **style,
+    )
+
+
 def message_controls(
     *,
     message: rx.Var[str],
@@ -44,33 +63,37 @@ def message_controls(
             rows="3",
         ),
         rx.hstack(
-            rx.button(
+            _control_button(
                 "Respond",
+                action="respond",
                 on_click=on_respond,
-                disabled=~enabled,
-                loading=_pending(pending, "respond"),
+                enabled=enabled,
+                pending=pending,
             ),
-            rx.button(
+            _control_button(
                 "Echo",
+                action="echo",
                 on_click=on_echo,
+                enabled=enabled,
+                pending=pending,
                 variant="soft",
-                disabled=~enabled,
-                loading=_pending(pending, "echo"),
             ),
-            rx.button(
+            _control_button(
                 "Interrupt",
+                action="interrupt",
                 on_click=on_interrupt,
+                enabled=enabled,
+                pending=pending,
                 variant="outline",
-                disabled=~enabled,
-                loading=_pending(pending, "interrupt"),
             ),
             rx.spacer(),
-            rx.button(
+            _control_button(
                 "End conversation",
+                action="end",
                 on_click=on_end,
+                enabled=enabled,
+                pending=pending,
                 color_scheme="red",
-                disabled=~enabled,
-                loading=_pending(pending, "end"),
             ),
             width="100%",
             wrap="wrap",
@@ -99,19 +122,21 @@ def context_controls(
             rows="2",
         ),
         rx.hstack(
-            rx.button(
+            _control_button(
                 "Overwrite context",
+                action="overwrite_context",
                 on_click=on_overwrite,
+                enabled=enabled,
+                pending=pending,
                 variant="soft",
-                disabled=~enabled,
-                loading=_pending(pending, "overwrite_context"),
             ),
-            rx.button(
+            _control_button(
                 "Append context",
+                action="append_context",
                 on_click=on_append,
+                enabled=enabled,
+                pending=pending,
                 variant="soft",
-                disabled=~enabled,
-                loading=_pending(pending, "append_context"),
             ),
         ),
         width="100%",

@@ -6,7 +6,7 @@ from typing import Any
 
 import reflex as rx
 
-SENSITIVITY_LEVELS = ["superlow", "verylow", "low", "medium", "high", "auto"]
+from cvi_app.protocol import SENSITIVITY_LEVELS
 
 NO_PENDING: list[str] = []
 
@@ -155,13 +155,16 @@ def sensitivity_controls(
         rx.vstack(
             rx.text("Pause sensitivity", size="1"),
             rx.select(
-                SENSITIVITY_LEVELS, value=pause, on_change=on_pause, aria_label="Pause sensitivity"
+                list(SENSITIVITY_LEVELS),
+                value=pause,
+                on_change=on_pause,
+                aria_label="Pause sensitivity",
             ),
         ),
         rx.vstack(
             rx.text("Interrupt sensitivity", size="1"),
             rx.select(
-                SENSITIVITY_LEVELS,
+                list(SENSITIVITY_LEVELS),
                 value=interrupt,
                 on_change=on_interrupt,
                 aria_label="Interrupt sensitivity",

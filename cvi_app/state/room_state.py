@@ -52,7 +52,6 @@ from cvi_app.store.db import get_engine, run_in_transaction
 logger = logging.getLogger(__name__)
 
 MAX_TOOL_ROWS = 20
-SENSITIVITY_LEVELS = ["superlow", "verylow", "low", "medium", "high", "auto"]
 
 
 class SpeakingState(rx.State):

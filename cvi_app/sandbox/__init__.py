@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from cvi_app.sandbox.app import Sandbox, create_sandbox_app, sandbox_of
-    from cvi_app.sandbox.frames import ParticipantInfo
     from cvi_app.sandbox.replica import SimulatedReplica
     from cvi_app.sandbox.responder import Responder
     from cvi_app.sandbox.rooms import (
@@ -26,6 +25,7 @@ if TYPE_CHECKING:
     from cvi_app.sandbox.runtime import SandboxRuntime
     from cvi_app.sandbox.user_speech import UserSpeech
     from cvi_app.sandbox.webhooks import WebhookSender
+    from cvi_app.transport.local_frames import ParticipantInfo
 
 __all__ = [
     "LocalParticipant",
@@ -50,7 +50,7 @@ _WHERE = {
     "Sandbox": "app",
     "create_sandbox_app": "app",
     "sandbox_of": "app",
-    "ParticipantInfo": "frames",
+    "ParticipantInfo": "rooms",  # the local room's wire format, cvi_app.transport.local_frames
     "SimulatedReplica": "replica",
     "Responder": "responder",
     "LocalParticipant": "rooms",

@@ -33,11 +33,11 @@ from cvi_app.protocol import (
     join_echo_text,
     validate_interaction,
 )
-from cvi_app.sandbox.frames import ParticipantInfo
 from cvi_app.sandbox.replica_events import ReplicaEvents
 from cvi_app.sandbox.responder import Responder, ToolRequest
 from cvi_app.sandbox.rooms import LocalParticipant, Room
 from cvi_app.sandbox.user_speech import UserSpeech, parse_user_speech
+from cvi_app.transport.local_frames import ParticipantInfo
 
 __all__ = ["DEFAULT_WORDS_PER_SECOND", "SimulatedReplica"]
 

@@ -12,7 +12,9 @@ import logging
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from cvi_app.sandbox.frames import (
+from cvi_app.sandbox.rooms import Member, Room, RoomError, RoomHub
+from cvi_app.transport.base import REPLICA_MARKER
+from cvi_app.transport.local_frames import (
     ErrorFrame,
     FrameError,
     LeaveFrame,
@@ -20,7 +22,6 @@ from cvi_app.sandbox.frames import (
     ServerFrame,
     parse_client_frame,
 )
-from cvi_app.sandbox.rooms import REPLICA_MARKER, Member, Room, RoomError, RoomHub
 
 __all__ = ["SocketMember", "serve_room_socket"]
 
@@ -57,7 +58,7 @@ class SocketMember(Member):
         if frame.type == "room-closed":
             self._close_reason = "room closed"
         try:
-            await self.websocket.send_text(frame.model_dump_json(by_alias=True))
+            await self.websocket.send_text(frame.model_dump_json())
         except (WebSocketDisconnect, OSError, RuntimeError) as exc:
             logger.debug("participant %s went away: %s", self.id, exc)
             self._gone = True

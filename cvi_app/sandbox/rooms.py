@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from cvi_app.protocol import MAX_APP_MESSAGE_BYTES, message_size
-from cvi_app.sandbox.frames import (
+from cvi_app.transport.base import REPLICA_MARKER
+from cvi_app.transport.local_frames import (
     ErrorFrame,
     JoinedFrame,
     ParticipantFrame,
@@ -30,7 +31,6 @@ from cvi_app.sandbox.frames import (
 )
 
 __all__ = [
-    "REPLICA_MARKER",
     "LocalParticipant",
     "MessageTooLargeError",
     "Presence",
@@ -42,9 +42,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-REPLICA_MARKER = "tavus-replica"
-"""Substring of the replica participant's user_id and user_name (as on Daily)."""
 
 SEND_QUEUE_FRAMES = 1000
 """Frames a participant may have waiting before the room gives up on it."""

@@ -1,8 +1,9 @@
 """`LocalTransport`: a participant in a sandbox room, over the room's real WebSocket.
 
-The sandbox room (`cvi_app.sandbox`) speaks the frame schema in `local_frames`; this module is
-its client. Every frame received is untrusted: it is parsed against that schema, and one that
-does not fit is logged and dropped.
+The sandbox room (`cvi_app.sandbox`) speaks the wire format declared in `local_frames`; this
+module is its client. Every frame received is untrusted: a frame over MAX_SERVER_FRAME_BYTES
+closes the connection before it is read (the transport then rejoins), and one that does not fit
+the schema is logged and dropped.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from cvi_app.transport.base import (
     looks_like_replica,
 )
 from cvi_app.transport.local_frames import (
+    MAX_SERVER_FRAME_BYTES,
     AppMessageFrame,
     ErrorFrame,
     FrameError,
@@ -165,7 +167,7 @@ class LocalTransport(RoomTransport):
         ws: ClientConnection | None = None
         try:
             async with asyncio.timeout(self._join_timeout):
-                ws = await connect(url, max_size=None, open_timeout=None)
+                ws = await connect(url, max_size=MAX_SERVER_FRAME_BYTES, open_timeout=None)
                 return ws, await self._await_joined(ws)
         except TimeoutError as exc:
             await _close_quietly(ws)

@@ -41,7 +41,7 @@ from benchmarks.latency import relay_samples
 from benchmarks.report import Row, verdict
 from benchmarks.stats import Summary
 from cvi_app.live.history import updates_from_rows
-from cvi_app.live.presenter import event_row
+from cvi_app.presentation.rows import event_row
 from cvi_app.state.feed import push_feed
 from cvi_app.state.room_state import FeedState
 from cvi_app.store import create_db_engine, session_scope

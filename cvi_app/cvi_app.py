@@ -19,7 +19,7 @@ from cvi_app.pages.conversation import conversation
 from cvi_app.pages.history import history
 from cvi_app.pages.home import home
 from cvi_app.pages.room import room
-from cvi_app.sandbox.app import create_sandbox_app, sandbox_of
+from cvi_app.sandbox.app import MountedSandbox, create_sandbox_app
 from cvi_app.state import AppState
 from cvi_app.state.conversation_state import ConversationState, TimelinePager, TranscriptPager
 from cvi_app.state.history_state import HistoryState
@@ -29,11 +29,9 @@ from cvi_app.store import get_engine
 from cvi_app.webhooks import webhook_routes
 
 
-def _sandbox() -> Starlette | None:
-    """The local Tavus, served only in sandbox mode (with a key, Tavus itself is used)."""
+def _build_sandbox() -> Starlette:
+    """The local Tavus of sandbox mode, with this app's settings."""
     settings = get_settings()
-    if settings.mode != "sandbox":
-        return None
     return create_sandbox_app(
         api_key=sandbox_api_key(),
         max_concurrent=settings.sandbox_max_concurrent,
@@ -42,7 +40,8 @@ def _sandbox() -> Starlette | None:
     )
 
 
-_sandbox_app = _sandbox()
+# Built when the app starts (see `_run_sandbox`), not when this module is imported.
+_sandbox = MountedSandbox(_build_sandbox)
 
 
 def _extra_routes() -> Starlette:
@@ -56,18 +55,25 @@ def _extra_routes() -> Starlette:
         ),
         *export_routes(engine_factory=get_engine, cookies=owner_cookies(settings)),
     ]
-    if _sandbox_app is not None:
-        routes.append(Mount("/sandbox", app=_sandbox_app))
+    if settings.mode == "sandbox":  # with a key, Tavus itself is used
+        routes.append(Mount("/sandbox", app=_sandbox))
     return Starlette(routes=routes)
+
+
+@contextlib.asynccontextmanager
+async def _run_sandbox():
+    """Serve the sandbox while the app runs (in sandbox mode); it stops after the sessions."""
+    if get_settings().mode != "sandbox":
+        yield
+        return
+    async with _sandbox.running():
+        yield
 
 
 @contextlib.asynccontextmanager
 async def _close_sessions():
     yield
     await get_manager().aclose()
-    if _sandbox_app is not None:
-        # Starlette does not run a mounted app's lifespan: stop the sandbox's rooms and timers.
-        await sandbox_of(_sandbox_app).aclose()
 
 
 def _guard(backend: ASGIApp) -> ASGIApp:
@@ -76,6 +82,8 @@ def _guard(backend: ASGIApp) -> ASGIApp:
 
 
 app = rx.App(api_transformer=[_extra_routes(), _guard])
+# Lifespan tasks stop in reverse order: the sessions close before the sandbox they talk to.
+app.register_lifespan_task(_run_sandbox)
 app.register_lifespan_task(_close_sessions)
 app.register_lifespan_task(reconcile_at_startup)
 app.add_page(home, route="/", title="CVI Studio", on_load=[AppState.load_mode, HomeState.load])

@@ -13,10 +13,11 @@ SCRIPT = (
 )
 
 
-def _routes(**env: str) -> list[str]:
+def _last_line(script: str, **env: str) -> str:
+    """What a fresh Python prints last after running `script` with only `env` configured."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("TAVUS_", "CVI_"))}
     result = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
+        [sys.executable, "-c", script],
         cwd=ROOT,
         env={**clean, **env},
         capture_output=True,
@@ -24,13 +25,21 @@ def _routes(**env: str) -> list[str]:
         timeout=120,
         check=True,
     )
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return result.stdout.strip().splitlines()[-1]
+
+
+def _routes(**env: str) -> list[str]:
+    return json.loads(_last_line(SCRIPT, **env))
 
 
 def test_sandbox_mode_serves_the_local_tavus_webhooks_and_exports() -> None:
     routes = _routes()
     assert "/sandbox" in routes
     assert "/api/webhooks/tavus/{secret}" in routes
+
+
+def test_importing_the_app_builds_no_sandbox() -> None:
+    assert _last_line("import cvi_app.cvi_app as m; print(m._sandbox._app is None)") == "True"
 
 
 def test_tavus_mode_does_not_serve_the_sandbox() -> None:

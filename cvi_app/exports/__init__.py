@@ -9,7 +9,6 @@ from cvi_app.exports.records import (
     RawRecord,
     SpokenLine,
     TranscriptDoc,
-    get_owned_conversation,
     load_raw_records,
     load_transcript,
 )
@@ -35,7 +34,6 @@ __all__ = [
     "estimate_seconds",
     "export_path",
     "export_routes",
-    "get_owned_conversation",
     "load_raw_records",
     "load_transcript",
     "raw_jsonl",

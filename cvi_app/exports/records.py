@@ -6,7 +6,6 @@ page by page, so a conversation of any length is read in bounded queries.
 
 from __future__ import annotations
 
-import hmac
 import json
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
@@ -16,6 +15,7 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from cvi_app.exports.timing import CueInput, cue_times
+from cvi_app.presentation.text import speaker
 from cvi_app.protocol import (
     ProtocolError,
     ReplicaStoppedSpeakingEvent,
@@ -28,7 +28,6 @@ from cvi_app.store import (
     ConversationEvent,
     TranscriptLine,
     WebhookDelivery,
-    get_conversation,
     list_events,
     list_events_by_arrival,
     list_webhook_deliveries,
@@ -36,12 +35,10 @@ from cvi_app.store import (
 
 __all__ = [
     "PAGE",
-    "SPEAKERS",
     "ConversationInfo",
     "RawRecord",
     "SpokenLine",
     "TranscriptDoc",
-    "get_owned_conversation",
     "load_raw_records",
     "load_transcript",
 ]
@@ -49,7 +46,6 @@ __all__ = [
 PAGE = 1000
 UTTERANCE = "conversation.utterance"
 STOPPED_TYPES = (ReplicaStoppedSpeakingEvent, UserStoppedSpeakingEvent, StoppedSpeakingEvent)
-SPEAKERS = {"user": "User", "replica": "Replica", "assistant": "Replica", "system": "System"}
 SPOKEN_ROLES = frozenset({"user", "replica", "assistant"})
 
 
@@ -120,23 +116,6 @@ class RawRecord(BaseModel):
     message: Any
 
 
-def get_owned_conversation(
-    session: Session, *, conversation_id: str, owner: str | None
-) -> Conversation | None:
-    """The conversation when `owner` (the browser's owner identity) created it, else None.
-
-    Unknown conversations and other browsers' conversations look the same to the caller.
-    """
-    if not owner:
-        return None
-    row = get_conversation(session, conversation_id=conversation_id)
-    if row is None or not row.owner_session:
-        return None
-    if not hmac.compare_digest(row.owner_session.encode(), owner.encode()):
-        return None
-    return row
-
-
 def load_transcript(session: Session, *, conversation: Conversation) -> TranscriptDoc:
     """The conversation's transcript with cue timings.
 
@@ -189,7 +168,7 @@ def _from_official(
             SpokenLine(
                 index=index,
                 role=row.role,
-                speaker=SPEAKERS.get(row.role, row.role.title()),
+                speaker=speaker(row.role),
                 text=text,
                 at=row.spoken_at,
                 inference_id=row.inference_id,
@@ -216,7 +195,7 @@ def _from_events(
             SpokenLine(
                 index=len(lines),
                 role=role,
-                speaker=SPEAKERS.get(role, role.title()),
+                speaker=speaker(role),
                 text=text,
                 at=at,
                 inference_id=row.inference_id,

@@ -19,10 +19,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from cvi_app.access.owner_cookie import OwnerCookies
-from cvi_app.exports.records import get_owned_conversation, load_raw_records, load_transcript
+from cvi_app.exports.records import load_raw_records, load_transcript
 from cvi_app.exports.render import raw_jsonl, transcript_json, transcript_markdown
 from cvi_app.exports.webvtt import transcript_webvtt
 from cvi_app.store import Conversation, run_in_transaction
+from cvi_app.store.conversations import get_owned_conversation
 
 __all__ = ["EXPORT_FORMATS", "EXPORT_PATH", "export_path", "export_routes"]
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
 
 from pydantic import BaseModel, Field
@@ -17,15 +16,17 @@ from cvi_app.access.start_limits import StartLimiter
 from cvi_app.config import Settings, get_settings, sandbox_api_key
 from cvi_app.live.bus import EventBus
 from cvi_app.live.demo_tools import register_demo_tools
-from cvi_app.live.describe import describe_error
+from cvi_app.live.errors import NotAllowedError, SessionError
 from cvi_app.live.orphans import OrphanSweeper, may_have_created
 from cvi_app.live.recorder import StoreRecorder
-from cvi_app.live.session import ConversationSession, SessionError
+from cvi_app.live.session import ConversationSession
 from cvi_app.live.tools import ToolRegistry
 from cvi_app.live.updates import LiveUpdate
+from cvi_app.presentation.errors import describe_error
 from cvi_app.store.conversations import (
     create_conversation,
     get_conversation,
+    is_owner,
     update_conversation_status,
 )
 from cvi_app.store.db import get_engine, run_in_transaction
@@ -37,10 +38,6 @@ from cvi_app.transport import RoomTransport, TransportParams, create_transport
 from cvi_app.webhooks.verify import ApiAnswer, conversation_at_api
 
 logger = logging.getLogger(__name__)
-
-
-class NotAllowedError(SessionError):
-    """The tab asking does not control this conversation."""
 
 
 class StartOptions(BaseModel):
@@ -272,13 +269,13 @@ class SessionManager:
     async def check_owner(self, conversation_id: str, *, owner: str) -> None:
         """Raise `NotAllowedError` unless `owner` controls the conversation."""
         known = await self.owner_of(conversation_id)
-        if not owner or known is None or not hmac.compare_digest(known, owner):
+        if not is_owner(known, owner):
             raise NotAllowedError("This conversation belongs to someone else.")
 
     def session_for(self, conversation_id: str, *, owner: str) -> ConversationSession:
         """The live session of a conversation this owner controls."""
         known = self._owners.get(conversation_id)
-        if not owner or known is None or not hmac.compare_digest(known, owner):
+        if not is_owner(known, owner):
             raise NotAllowedError("This conversation belongs to someone else.")
         session = self._sessions.get(conversation_id)
         if session is None:
@@ -300,7 +297,7 @@ class SessionManager:
 
     def live_conversations(self, *, owner: str) -> list[str]:
         """Ids of the owner's conversations that are live in this process."""
-        return [cid for cid in self._sessions if self._owners.get(cid) == owner]
+        return [cid for cid in self._sessions if is_owner(self._owners.get(cid), owner)]
 
     # ---- after a restart, and ends the API confirmed ------------------------------------
 
@@ -406,6 +403,5 @@ __all__: list[str] = [
     "NotAllowedError",
     "SessionManager",
     "StartOptions",
-    "describe_error",
     "get_manager",
 ]

@@ -1,4 +1,6 @@
-"""`StoreRecorder`: what a ConversationSession keeps, written to the store off the event path.
+"""What a ConversationSession keeps: the `ConversationRecorder` it writes to, and its two kinds.
+
+`StoreRecorder` writes to the store off the event path; `NullRecorder` keeps nothing.
 
 Events and sent interactions go through the store's batched `EventWriter`; tool calls and status
 changes are rare and written in their own small transactions, in order, by one background task.
@@ -10,6 +12,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
+from typing import Protocol
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -27,6 +30,69 @@ from cvi_app.store.writer import EventWriter
 logger = logging.getLogger(__name__)
 
 StoreWork = Callable[[Session], object]
+
+
+class ConversationRecorder(Protocol):
+    """Where a session keeps what happened (the store, batched). Calls must not block."""
+
+    def record_event(
+        self,
+        event: Event,
+        *,
+        source: str,
+        raw: str | None = None,
+        update_id: int | None = None,
+    ) -> None:
+        """Keep an inbound event (`raw`: its JSON, when the caller already made it).
+
+        `update_id` is the number of the update the session publishes it as.
+        """
+
+    def record_interaction(self, interaction: Interaction, *, update_id: int | None = None) -> None:
+        """Keep an interaction the app sent (published as update `update_id`)."""
+
+    def record_tool_call(self, update: ToolCallUpdate) -> None:
+        """Keep a tool call's progress."""
+
+    def record_status(self, status: str, reason: str | None) -> None:
+        """Keep the conversation's status."""
+
+    async def flush(self) -> None:
+        """Return once everything recorded so far is durable."""
+
+    async def last_update_id(self) -> int:
+        """The highest update id recorded for the conversation so far (0 when none)."""
+
+
+class NullRecorder:
+    """A recorder that keeps nothing (for sessions nobody needs to remember)."""
+
+    def record_event(  # noqa: D102
+        self,
+        event: Event,
+        *,
+        source: str,
+        raw: str | None = None,
+        update_id: int | None = None,
+    ) -> None:
+        pass
+
+    def record_interaction(  # noqa: D102
+        self, interaction: Interaction, *, update_id: int | None = None
+    ) -> None:
+        pass
+
+    def record_tool_call(self, update: ToolCallUpdate) -> None:  # noqa: D102
+        pass
+
+    def record_status(self, status: str, reason: str | None) -> None:  # noqa: D102
+        pass
+
+    async def flush(self) -> None:  # noqa: D102
+        pass
+
+    async def last_update_id(self) -> int:  # noqa: D102
+        return 0
 
 
 class StoreRecorder:

@@ -74,4 +74,14 @@ class Notice(_Update):
     active: bool
 
 
-LiveUpdate = EventReceived | InteractionSent | ToolCallUpdate | StatusChanged | Notice
+class SpeakingChanged(_Update):
+    """Who is speaking now changed (the session's one view of it, from the speaking events)."""
+
+    kind: Literal["speaking"] = "speaking"
+    replica: bool
+    user: bool
+
+
+LiveUpdate = (
+    EventReceived | InteractionSent | ToolCallUpdate | StatusChanged | Notice | SpeakingChanged
+)

@@ -1,18 +1,20 @@
 """The sandbox as one ASGI app: the REST API under `/v2` and the rooms under `/rooms`.
 
-Standalone it runs with `python -m cvi_app.sandbox`; the Reflex app mounts it at `/sandbox`.
-A mounted Starlette app's lifespan is not run by its parent, so the host should call
-`sandbox_of(app).aclose()` at shutdown (the standalone server's lifespan does it itself).
+Standalone it runs with `python -m cvi_app.sandbox`; the Reflex app mounts a `MountedSandbox`
+at `/sandbox`, which builds the sandbox when the app starts and closes it when the app stops
+(a mounted Starlette app's lifespan is not run by its parent).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
+from starlette.responses import JSONResponse
 from starlette.routing import Mount
+from starlette.types import Receive, Scope, Send
 
 from cvi_app.sandbox.registry import ConversationRegistry
 from cvi_app.sandbox.replica import DEFAULT_WORDS_PER_SECOND
@@ -22,7 +24,7 @@ from cvi_app.sandbox.rooms import RoomHub
 from cvi_app.sandbox.runtime import SandboxRuntime
 from cvi_app.sandbox.webhooks import WebhookSender
 
-__all__ = ["Sandbox", "create_sandbox_app", "sandbox_of"]
+__all__ = ["MountedSandbox", "Sandbox", "create_sandbox_app", "sandbox_of"]
 
 
 @dataclass(frozen=True)
@@ -93,3 +95,40 @@ def sandbox_of(app: Starlette) -> Sandbox:
     """The `Sandbox` behind an app made by `create_sandbox_app`."""
     sandbox: Sandbox = app.state.sandbox
     return sandbox
+
+
+class MountedSandbox:
+    """The sandbox as a host app mounts it: built at the host's start, not when it is imported.
+
+    Until `running()` has built it (and after it has closed it), every request is answered
+    503 "The sandbox is not running."
+
+    Args:
+        build: Makes the sandbox app (`create_sandbox_app` with the host's settings).
+    """
+
+    def __init__(self, build: Callable[[], Starlette]) -> None:
+        self._build = build
+        self._app: Starlette | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one request or websocket with the running sandbox."""
+        app = self._app
+        if app is not None:
+            await app(scope, receive, send)
+        elif scope["type"] == "http":
+            response = JSONResponse({"message": "The sandbox is not running."}, status_code=503)
+            await response(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1013})
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Build the sandbox, serve it while the host runs, then close its rooms and timers."""
+        app = self._build()
+        self._app = app
+        try:
+            yield
+        finally:
+            self._app = None
+            await sandbox_of(app).aclose()

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import reflex as rx
 from sqlmodel import Session
 
-from cvi_app.exports.paging import (
+from cvi_app.presentation.history_pages import (
     TranscriptSource,
     Window,
     has_official_transcript,
@@ -23,10 +23,10 @@ from cvi_app.exports.paging import (
     transcript_window,
     webhook_rows,
 )
-from cvi_app.exports.records import get_owned_conversation
 from cvi_app.state.app_state import AppState
 from cvi_app.state.history_state import when
 from cvi_app.store import get_engine, run_in_transaction
+from cvi_app.store.conversations import get_owned_conversation
 
 logger = logging.getLogger(__name__)
 
@@ -47,12 +47,10 @@ async def _read_owned(cid: str, owner: str, read: Callable[[Session], T]) -> T |
 
 
 class _ConversationPart(rx.State, mixin=True):
-    """Shared by the page's parts: the conversation in the URL and the browser's owner token."""
+    """Shared by the page's parts: the conversation in the URL and the browser's owner token.
 
-    @rx.var
-    def conversation_id(self) -> str:
-        """The conversation in the URL."""
-        return str(self.router.page.params.get("conversation_id", ""))
+    `self.conversation_id` is Reflex's route variable of `/history/[conversation_id]`.
+    """
 
     async def _who(self) -> tuple[str, str]:
         app = await self.get_state(AppState)

@@ -7,7 +7,8 @@ import logging
 import reflex as rx
 from pydantic import ValidationError
 
-from cvi_app.live.manager import StartOptions, describe_error, get_manager
+from cvi_app.live.manager import StartOptions, get_manager
+from cvi_app.presentation.errors import describe_error
 from cvi_app.state.app_state import AppState
 
 logger = logging.getLogger(__name__)

@@ -1,9 +1,9 @@
 """The room page: one live conversation, its controls and its live feeds.
 
-Fast-changing values live in small states of their own (`SpeakingState`, `FeedState`) so each
-event sends only what changed. The stream is a background task per tab that restores the
-conversation gap-free (`cvi_app.live.history.restore`), then drains its bus subscription in
-batches, coalescing bursts into one state update.
+The stream is a background task per tab that restores the conversation gap-free
+(`cvi_app.live.history.restore`), then drains its bus subscription in batches; `RoomFeed`
+(room_feed.py) folds each batch into what changed, and fast-changing values live in small
+states of their own (`SpeakingState`, `FeedState`) so each event sends only that.
 
 Every handler that reads or drives the conversation checks, itself, that this tab's owner may
 use the conversation named in the event's URL (the client sends that with every event, so a
@@ -17,113 +17,31 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import reflex as rx
 
-from cvi_app.live.audio import (
+from cvi_app.live.history import restore
+from cvi_app.live.manager import get_manager
+from cvi_app.live.session import ConversationSession
+from cvi_app.live.updates import LiveUpdate, Notice
+from cvi_app.presentation.errors import describe_error
+from cvi_app.state.app_state import AppState
+from cvi_app.state.room_feed import FeedState, RoomChanges, RoomFeed, SpeakingState
+from cvi_app.store.conversations import get_conversation
+from cvi_app.store.db import get_engine, run_in_transaction
+from cvi_app.uploads.wav import (
     MAX_WAV_BYTES,
     AudioError,
     read_capped,
     too_large_message,
     wav_to_pcm16_mono,
 )
-from cvi_app.live.history import restore
-from cvi_app.live.manager import describe_error, get_manager
-from cvi_app.live.presenter import TranscriptPresenter, event_row, tool_row
-from cvi_app.live.session import ConversationSession
-from cvi_app.live.session import SpeakingState as SpeakingTracker
-from cvi_app.live.updates import (
-    EventReceived,
-    InteractionSent,
-    LiveUpdate,
-    Notice,
-    StatusChanged,
-    ToolCallUpdate,
-)
-from cvi_app.protocol import EchoInteraction
-from cvi_app.state.app_state import AppState
-from cvi_app.state.feed import empty_feed, push_feed, reset_feed
-from cvi_app.store.conversations import get_conversation
-from cvi_app.store.db import get_engine, run_in_transaction
 
 logger = logging.getLogger(__name__)
 
-MAX_TOOL_ROWS = 20
-
-
-class SpeakingState(rx.State):
-    """Who is speaking right now (changes often; kept tiny)."""
-
-    replica: bool = False
-    user: bool = False
-
-
-class FeedState(rx.State):
-    """The transcript and event-log feeds: windows of recent updates, constant in size."""
-
-    transcript: dict[str, Any] = empty_feed()
-    events: dict[str, Any] = empty_feed()
-    # Each feed numbers its own updates: the browser detects a missed update by a gap.
-    _transcript_u: int = 0
-    _events_u: int = 0
-
-
-class RoomPresenter(TranscriptPresenter):
-    """The room's presenter: an audio echo is one short line and one row, never its audio.
-
-    An audio echo arrives as many chunks of base64 audio; only the last one shows, as
-    "audio echo, 12.3 s" (the length counted over its chunks).
-    """
-
-    _MEMORY = 16
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._audio_bytes: OrderedDict[str, int] = OrderedDict()
-
-    def audio_echo(self, update: LiveUpdate) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-        """The line and row an audio echo chunk makes (none until its last chunk)."""
-        assert isinstance(update, InteractionSent)
-        assert isinstance(update.interaction, EchoInteraction)
-        props = update.interaction.properties
-        key = props.inference_id or "echo"
-        size = self._audio_bytes.pop(key, 0) + _decoded_size(props.audio or "")
-        if not props.done:
-            self._audio_bytes[key] = size
-            while len(self._audio_bytes) > self._MEMORY:
-                self._audio_bytes.popitem(last=False)
-            return [], None
-        label = f"audio echo, {size / 2 / (props.sample_rate or 24000):.1f} s"
-        # Remembered as the echo's text, so the replica's own utterance of it ("[audio 0.5s]")
-        # does not replace the line, whichever arrives first.
-        self._echo_text[key] = f"[{label}]"
-        while len(self._echo_text) > self._MEMORY:
-            self._echo_text.popitem(last=False)
-        line = {"id": f"r-{key}", "role": "replica", "text": f"[{label}]", "echo": True}
-        row = {
-            "id": f"s-audio-{key}",
-            "type": "sent conversation.echo",
-            "summary": label,
-            "raw": json.dumps(
-                {"event_type": "conversation.echo", "modality": "audio", "inference_id": key}
-            ),
-        }
-        return [line], row
-
-
-def _is_audio_echo(update: LiveUpdate) -> bool:
-    return (
-        isinstance(update, InteractionSent)
-        and isinstance(update.interaction, EchoInteraction)
-        and update.interaction.properties.modality == "audio"
-    )
-
-
-def _decoded_size(b64: str) -> int:
-    return len(b64) // 4 * 3 - b64[-2:].count("=")
+__all__ = ["FeedState", "RoomState", "SpeakingState", "selected_size"]
 
 
 def selected_size(upload_id: str) -> rx.Var[int]:
@@ -139,7 +57,10 @@ def selected_size(upload_id: str) -> rx.Var[int]:
 
 
 class RoomState(rx.State):
-    """One conversation's room: status, call URL, controls."""
+    """One conversation's room: status, call URL, controls.
+
+    `self.conversation_id` is Reflex's route variable of `/room/[conversation_id]`.
+    """
 
     status: str = "loading"
     end_reason: str = ""
@@ -156,11 +77,6 @@ class RoomState(rx.State):
     tool_answer: str = ""
     _notice_topic: str = ""
     _stream_id: int = 0
-
-    @rx.var
-    def conversation_id(self) -> str:
-        """The conversation in the URL."""
-        return str(self.router.page.params.get("conversation_id", ""))
 
     @rx.var
     def live(self) -> bool:
@@ -180,9 +96,9 @@ class RoomState(rx.State):
         self.status, self.error = "forbidden", describe_error(exc)
         self.end_reason = self.join_url = self.notice = ""
         self.tool_calls = []
-        feeds = await self.get_state(FeedState)
-        feeds.transcript = reset_feed(feeds.transcript, [], feeds._transcript_u)
-        feeds.events = reset_feed(feeds.events, [], feeds._events_u)
+        (await self.get_state(FeedState)).clear()
+        speaking = await self.get_state(SpeakingState)
+        speaking.replica = speaking.user = False
 
     # ---- loading and streaming ------------------------------------------------------
 
@@ -230,12 +146,12 @@ class RoomState(rx.State):
             return None
         session = manager.live_session(cid)
         restored = await restore(manager.bus, session, cid)
-        presenter = RoomPresenter()
+        feed = RoomFeed()
         try:
             async with self:
                 if self._stream_id != stream_id:
                     return None
-                await self._apply(restored.updates, presenter, reset=True)
+                await self._show(feed, restored.updates, reset=True)
             if session is None:
                 return None
             async for batch in restored.subscription.batches():
@@ -243,7 +159,7 @@ class RoomState(rx.State):
                 async with self:
                     if self._stream_id != stream_id:
                         return None
-                    await self._apply(fresh, presenter, reset=False)
+                    await self._show(feed, fresh, reset=False)
                     if self.status == "ended":
                         return None
                     if restored.subscription.lagged:  # updates were dropped: start over
@@ -256,54 +172,29 @@ class RoomState(rx.State):
             restored.subscription.close()
         return None
 
-    async def _apply(
-        self, updates: list[LiveUpdate], presenter: RoomPresenter, *, reset: bool
-    ) -> None:
-        lines: list[dict[str, Any]] = []
-        rows: list[dict[str, Any]] = []
-        tracker = SpeakingTracker()
+    async def _show(self, feed: RoomFeed, updates: list[LiveUpdate], *, reset: bool) -> None:
+        """Show what a batch of updates changes (under the lock); each state only on change."""
+        changes: RoomChanges = feed.fold(updates)
+        if changes.status is not None:
+            self.status = changes.status.status
+            self.end_reason = changes.status.reason or ""
+        for notice in changes.notices:
+            self._show_notice(notice)
         speaking = await self.get_state(SpeakingState)
-        tracker.replica, tracker.user = speaking.replica, speaking.user
-        tools = {row["id"]: row for row in self.tool_calls}
-        for update in updates:
-            if _is_audio_echo(update):
-                audio_lines, audio_row = presenter.audio_echo(update)
-                lines.extend(audio_lines)
-                if audio_row is not None:
-                    rows.append(audio_row)
-                continue
-            lines.extend(presenter.lines(update))
-            row = event_row(update)
-            if row is not None:
-                rows.append(row)
-            if isinstance(update, EventReceived):
-                tracker.apply(update.event)
-            elif isinstance(update, ToolCallUpdate):
-                tools[update.tool_call_id] = tool_row(update)
-            elif isinstance(update, StatusChanged):
-                self.status = update.status
-                self.end_reason = update.reason or ""
-            elif isinstance(update, Notice):
-                self._show_notice(update)
+        now = (speaking.replica, speaking.user)
+        if changes.speaking is not None:
+            now = (changes.speaking.replica, changes.speaking.user)
         if self.status == "ended":
-            tracker.replica = tracker.user = False
+            now = (False, False)
             self.notice, self._notice_topic = "", ""
-        if (speaking.replica, speaking.user) != (tracker.replica, tracker.user):
-            speaking.replica, speaking.user = tracker.replica, tracker.user
-        tool_rows = list(tools.values())[-MAX_TOOL_ROWS:]
-        if tool_rows != self.tool_calls:  # assign only on change: every assignment is a delta
-            self.tool_calls = tool_rows
+        if (speaking.replica, speaking.user) != now:
+            speaking.replica, speaking.user = now
+        if changes.tools_changed or reset:
+            tool_rows = feed.tool_rows()
+            if tool_rows != self.tool_calls:  # every assignment is a delta
+                self.tool_calls = tool_rows
         feeds = await self.get_state(FeedState)
-        if reset:
-            feeds.transcript = reset_feed(feeds.transcript, _merge(lines), feeds._transcript_u)
-            feeds.events = reset_feed(feeds.events, rows, feeds._events_u)
-            return
-        if lines:
-            feeds.transcript, feeds._transcript_u = push_feed(
-                feeds.transcript, lines, feeds._transcript_u
-            )
-        if rows:
-            feeds.events, feeds._events_u = push_feed(feeds.events, rows, feeds._events_u)
+        feeds.show(changes.lines, changes.rows, reset=reset)
 
     def _show_notice(self, notice: Notice) -> None:
         """Show a problem while it lasts; its all-clear removes it."""
@@ -350,73 +241,78 @@ class RoomState(rx.State):
     async def _control(
         self,
         name: str,
-        send: Callable[[ConversationSession], Awaitable[None]] | None = None,
+        send: Send,
         *,
         take: Callable[[RoomState], Any] = lambda state: None,
         done: Callable[[RoomState, Any], None] = lambda state, taken: None,
+        busy: str | None = None,
     ):
         """Run one control outside the state lock, at most one of each kind at a time.
 
-        `take` reads what the control sends from the state (under the lock); `send(session)`
-        is built from it and awaited without the lock, on the conversation's live session
-        once this tab's owner is checked; `done` updates the state after a successful send.
+        `take` reads what the control sends from the state (under the lock); `send(cid, owner,
+        taken)` is awaited without the lock and checks this tab's owner before it acts; `done`
+        updates the state after a successful send. Every refusal reaches the person as a toast
+        (`busy` as well, when the control is still being sent).
         """
         async with self:
-            if name in self.pending:
-                return None  # a double click: the first one is being sent
+            if name in self.pending:  # a double click: the first one is being sent
+                return rx.toast.error(busy) if busy else None
             cid, owner = await self._who()
             taken = take(self)
             self.pending = [*self.pending, name]
         sent = False
-        toast = None
         try:
-            session = get_manager().session_for(cid, owner=owner)
-            if send is not None:
-                await send(session)
-            else:
-                await _send_taken(session, name, taken)
+            await send(cid, owner, taken)
             sent = True
-        except Exception as exc:  # every refusal reaches the person as a toast
+        except Exception as exc:
             logger.info("room %s: %s refused: %s", cid, name, exc)
-            toast = rx.toast.error(describe_error(exc))
+            return rx.toast.error(describe_error(exc))
         finally:
             async with self:
                 self.pending = [p for p in self.pending if p != name]
                 if sent:
                     done(self, taken)
-        return toast
+        return None
 
     @rx.event(background=True)
     async def respond(self):
         """Send the message as the user's turn."""
-        return await self._control("respond", take=_message, done=_clear_message)
+        return await self._control(
+            "respond", _live(ConversationSession.respond), take=_message, done=_clear_message
+        )
 
     @rx.event(background=True)
     async def echo(self):
         """Make the replica say the message verbatim."""
-        return await self._control("echo", take=_message, done=_clear_message)
+        return await self._control(
+            "echo", _live(ConversationSession.echo), take=_message, done=_clear_message
+        )
 
     @rx.event(background=True)
     async def interrupt(self):
         """Make the replica stop talking."""
-        return await self._control("interrupt")
+        return await self._control("interrupt", _live(lambda session, _: session.interrupt()))
 
     @rx.event(background=True)
     async def overwrite_context(self):
         """Replace the replica's context with the context box."""
-        return await self._control("overwrite_context", take=lambda state: state.context)
+        return await self._control(
+            "overwrite_context", _live(ConversationSession.overwrite_context), take=_context
+        )
 
     @rx.event(background=True)
     async def append_context(self):
         """Add the context box to the replica's context."""
-        return await self._control("append_context", take=lambda state: state.context)
+        return await self._control(
+            "append_context", _live(ConversationSession.append_context), take=_context
+        )
 
     @rx.event(background=True)
     async def set_pause_sensitivity(self, value: str):
         """Change how long a pause ends the user's turn."""
         return await self._control(
             "pause_sensitivity",
-            lambda session: session.set_sensitivity(pause=value),  # type: ignore[arg-type]
+            _live(lambda session, _: session.set_sensitivity(pause=value)),  # type: ignore[arg-type]
             done=lambda state, taken: setattr(state, "pause_sensitivity", value),
         )
 
@@ -425,7 +321,7 @@ class RoomState(rx.State):
         """Change how easily the user interrupts the replica."""
         return await self._control(
             "interrupt_sensitivity",
-            lambda session: session.set_sensitivity(interrupt=value),  # type: ignore[arg-type]
+            _live(lambda session, _: session.set_sensitivity(interrupt=value)),  # type: ignore[arg-type]
             done=lambda state, taken: setattr(state, "interrupt_sensitivity", value),
         )
 
@@ -436,27 +332,19 @@ class RoomState(rx.State):
         Nothing is read before the owner and the size the browser declared are checked; the
         upload is then read up to the size limit, and decoded in a worker thread.
         """
-        async with self:
-            if "audio" in self.pending:
-                return rx.toast.error("An audio echo is already being sent.")
-            cid, owner = await self._who()
-            self.pending = [*self.pending, "audio"]
-        try:
+
+        async def echo_upload(session: ConversationSession, _: Any) -> None:
             if not isinstance(declared_size, int) or declared_size > MAX_WAV_BYTES:
                 raise AudioError(too_large_message())
-            session = get_manager().session_for(cid, owner=owner)
             data = await read_capped(chunks, limit=MAX_WAV_BYTES)
             if not data:
                 raise AudioError("Choose a WAV file first.")
             pcm, rate = await asyncio.to_thread(wav_to_pcm16_mono, data)
             await session.echo_audio(pcm, sample_rate=rate)
-        except Exception as exc:
-            logger.info("room %s: audio echo refused: %s", cid, exc)
-            return rx.toast.error(describe_error(exc))
-        finally:
-            async with self:
-                self.pending = [p for p in self.pending if p != "audio"]
-        return None
+
+        return await self._control(
+            "audio", _live(echo_upload), busy="An audio echo is already being sent."
+        )
 
     @rx.var
     def unanswered_tool_calls(self) -> list[str]:
@@ -477,53 +365,44 @@ class RoomState(rx.State):
             return rx.toast.error("Write the tool's result first.")
         return await self._control(
             "tool_result",
-            lambda session: session.send_tool_result(str(tool_call_id), answer),
+            _live(lambda session, _: session.send_tool_result(str(tool_call_id), answer)),
             done=lambda state, taken: setattr(state, "tool_answer", ""),
         )
 
     @rx.event(background=True)
     async def end(self):
         """End the conversation for everyone."""
-        async with self:
-            if "end" in self.pending:
-                return None
-            cid, owner = await self._who()
-            self.pending = [*self.pending, "end"]
-        try:
-            await get_manager().end_conversation(cid, owner=owner)
-        except Exception as exc:
-            logger.info("room %s: end refused: %s", cid, exc)
-            return rx.toast.error(describe_error(exc))
-        finally:
-            async with self:
-                self.pending = [p for p in self.pending if p != "end"]
-        return None
+        return await self._control("end", _end)
+
+
+Send = Callable[[str, str, Any], Awaitable[None]]
+"""A control's send: given the conversation, this tab's owner and what it took from the state."""
+
+
+def _live(send: Callable[[ConversationSession, Any], Awaitable[None]]) -> Send:
+    """A control sent on the conversation's live session, once the owner is checked."""
+
+    async def on_session(cid: str, owner: str, taken: Any) -> None:
+        await send(get_manager().session_for(cid, owner=owner), taken)
+
+    return on_session
+
+
+async def _end(cid: str, owner: str, _: Any) -> None:
+    await get_manager().end_conversation(cid, owner=owner)
 
 
 def _message(state: RoomState) -> str:
     return state.message
 
 
+def _context(state: RoomState) -> str:
+    return state.context
+
+
 def _clear_message(state: RoomState, sent: str) -> None:
     if state.message == sent:  # not what the person has typed since
         state.message = ""
-
-
-async def _send_taken(session: ConversationSession, name: str, taken: Any) -> None:
-    """The send of a control whose only input is what `take` read from the state."""
-    match name:
-        case "respond":
-            await session.respond(taken)
-        case "echo":
-            await session.echo(taken)
-        case "interrupt":
-            await session.interrupt()
-        case "overwrite_context":
-            await session.overwrite_context(taken)
-        case "append_context":
-            await session.append_context(taken)
-        case _:
-            raise ValueError(f"unknown control {name!r}")
 
 
 async def _stored_status(conversation_id: str) -> tuple[str, str]:
@@ -534,11 +413,3 @@ async def _stored_status(conversation_id: str) -> tuple[str, str]:
     if row is None:
         return "ended", ""
     return row.status, row.shutdown_reason or ""
-
-
-def _merge(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Fold partial line updates into whole lines (for a reset, sent in one piece)."""
-    merged: dict[str, dict[str, Any]] = {}
-    for line in lines:
-        merged[line["id"]] = {**merged.get(line["id"], {}), **line}
-    return list(merged.values())

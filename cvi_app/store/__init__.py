@@ -9,6 +9,8 @@ from cvi_app.store.conversations import (
     ConversationPage,
     create_conversation,
     get_conversation,
+    get_owned_conversation,
+    is_owner,
     search_conversations,
     update_conversation_status,
 )
@@ -93,6 +95,8 @@ __all__ = [
     "dispose_engines",
     "finish_tool_call",
     "get_conversation",
+    "get_owned_conversation",
+    "is_owner",
     "get_engine",
     "get_tool_call",
     "insert_events",

@@ -5,6 +5,7 @@ Every function takes the caller's session and leaves the commit to the caller.
 
 from __future__ import annotations
 
+import hmac
 from datetime import datetime
 from typing import Literal
 
@@ -20,6 +21,8 @@ __all__ = [
     "EndReporter",
     "create_conversation",
     "get_conversation",
+    "get_owned_conversation",
+    "is_owner",
     "list_active_conversations",
     "search_conversations",
     "update_conversation_status",
@@ -60,6 +63,30 @@ def create_conversation(
 def get_conversation(session: Session, *, conversation_id: str) -> Conversation | None:
     """The conversation with this id, or None."""
     return session.get(Conversation, conversation_id)
+
+
+def is_owner(stored_owner: str | None, owner: str | None) -> bool:
+    """Whether `owner` (a browser's owner identity) is the conversation's `stored_owner`.
+
+    The one owner check: pages, exports and sessions all ask it. Blank on either side is
+    never a match, and the comparison takes the same time wherever the two differ.
+    """
+    if not owner or not stored_owner:
+        return False
+    return hmac.compare_digest(stored_owner.encode(), owner.encode())
+
+
+def get_owned_conversation(
+    session: Session, *, conversation_id: str, owner: str | None
+) -> Conversation | None:
+    """The conversation when `owner` (the browser's owner identity) created it, else None.
+
+    Unknown conversations and other browsers' conversations look the same to the caller.
+    """
+    row = get_conversation(session, conversation_id=conversation_id)
+    if row is None or not is_owner(row.owner_session, owner):
+        return None
+    return row
 
 
 def search_conversations(

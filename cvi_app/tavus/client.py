@@ -87,7 +87,7 @@ class TavusClient:
         self.timeout = timeout
         self.max_retries = max_retries
         self._backoff = wait_exponential_jitter(
-            initial=retry_backoff, max=max_backoff, jitter=retry_backoff
+            multiplier=retry_backoff, max=max_backoff, jitter=retry_backoff
         )
         self._max_retry_after = max_retry_after
         self._owns_http = http_client is None

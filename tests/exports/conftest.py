@@ -29,21 +29,6 @@ from cvi_app.store import (
     session_scope,
 )
 from cvi_app.webhooks.ingest import ingest_webhook, record_verified_end
-from tests.store.conftest import (
-    engine,
-    migrated_url,
-    postgres_server,
-    postgres_template,
-    sqlite_template,
-)
-
-__all__ = [
-    "engine",
-    "migrated_url",
-    "postgres_server",
-    "postgres_template",
-    "sqlite_template",
-]
 
 COOKIES = OwnerCookies(key=b"k" * 32)
 # The first browser's signed owner cookie (the same in every import of this module), and the

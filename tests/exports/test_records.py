@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from cvi_app.exports import get_owned_conversation, load_raw_records, load_transcript
+from cvi_app.exports import load_raw_records, load_transcript
 from cvi_app.store import Conversation, get_conversation, session_scope
-from tests.exports.conftest import OWNER, T0, Recorded, end_with_official_transcript
+from tests.exports.conftest import T0, Recorded, end_with_official_transcript
 
 
 def _conversation(engine: Engine, cid: str) -> Conversation:
@@ -59,13 +59,3 @@ def test_raw_records_hold_every_event_and_webhook_in_arrival_order(
     assert {r.source for r in records} == {"room", "app", "webhook"}
     sent = next(r for r in records if r.source == "app")
     assert sent.message["event_type"] == "conversation.respond"
-
-
-def test_only_the_owner_gets_the_conversation(engine: Engine, recorded: Recorded) -> None:
-    cid = recorded.conversation_id
-    with session_scope(engine) as s:
-        assert get_owned_conversation(s, conversation_id=cid, owner=OWNER) is not None
-        assert get_owned_conversation(s, conversation_id=cid, owner="someone-else") is None
-        assert get_owned_conversation(s, conversation_id=cid, owner="") is None
-        assert get_owned_conversation(s, conversation_id=cid, owner=None) is None
-        assert get_owned_conversation(s, conversation_id="c-nope", owner=OWNER) is None

@@ -7,8 +7,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from cvi_app.live.manager import NotAllowedError, SessionManager, StartOptions, describe_error
+from cvi_app.live.manager import NotAllowedError, SessionManager, StartOptions
 from cvi_app.live.session import SessionError
+from cvi_app.presentation.errors import describe_error
 from cvi_app.store import session_scope
 from cvi_app.store.conversations import get_conversation
 from cvi_app.store.models import Conversation, ConversationEvent

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from cvi_app.live.history import HISTORY_ROWS, Restored, restore
-from cvi_app.live.presenter import TranscriptPresenter
 from cvi_app.live.updates import EventReceived, InteractionSent, LiveUpdate
+from cvi_app.presentation.live_feed import FeedPresenter
 from cvi_app.store import session_scope
 from cvi_app.store.events import list_events_by_arrival
 from cvi_app.store.models import ConversationEvent
@@ -73,7 +73,7 @@ class View:
         return [k for u in self.shown if (k := key(u)) is not None]
 
     def transcript(self) -> list[str]:
-        presenter = TranscriptPresenter()
+        presenter = FeedPresenter()
         merged: dict[str, str] = {}
         for update in self.shown:
             for item in presenter.lines(update):

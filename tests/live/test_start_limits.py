@@ -8,7 +8,8 @@ import pytest
 
 from cvi_app.access.start_limits import StartLimited
 from cvi_app.config import Settings
-from cvi_app.live.manager import NotAllowedError, SessionManager, StartOptions, describe_error
+from cvi_app.live.manager import NotAllowedError, SessionManager, StartOptions
+from cvi_app.presentation.errors import describe_error
 from tests.support.sandbox import SANDBOX_KEY, LiveSandbox
 
 

@@ -12,7 +12,8 @@ import logging
 import pytest
 from sqlalchemy import Engine
 
-from cvi_app.live.manager import SessionManager, StartOptions, describe_error
+from cvi_app.live.manager import SessionManager, StartOptions
+from cvi_app.presentation.errors import describe_error
 from cvi_app.sandbox.registry import CONCURRENCY_LIMIT_MESSAGE
 from cvi_app.tavus.errors import (
     TavusAuthError,

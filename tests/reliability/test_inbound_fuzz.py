@@ -20,8 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from cvi_app.live.presenter import RAW_PREVIEW_CHARS, TranscriptPresenter, event_row, tool_row
 from cvi_app.live.updates import EventReceived, LiveUpdate, ToolCallUpdate
+from cvi_app.presentation.live_feed import FeedPresenter
+from cvi_app.presentation.rows import RAW_PREVIEW_CHARS, event_row, tool_row
 from cvi_app.protocol import MAX_APP_MESSAGE_BYTES, message_size
 from cvi_app.sandbox.rooms import LocalParticipant
 from tests.live.conftest import Live
@@ -52,7 +53,7 @@ class Fuzzed:
     next_seq: int
     inputs: int = 0
     invalid: int = 0
-    presenter: TranscriptPresenter = field(default_factory=TranscriptPresenter)
+    presenter: FeedPresenter = field(default_factory=FeedPresenter)
     seen: int = 0
 
     def new_updates(self) -> list[LiveUpdate]:

@@ -17,7 +17,7 @@ from cvi_app.store import (
     session_scope,
     update_conversation_status,
 )
-from cvi_app.store.conversations import list_active_conversations
+from cvi_app.store.conversations import get_owned_conversation, is_owner, list_active_conversations
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -215,3 +215,22 @@ def test_active_conversations_are_listed_by_mode_a_page_at_a_time(engine: Engine
         seen += [row.conversation_id for row in page]
         after = page[-1].conversation_id
     assert seen == ["a1", "a3", "a4"]
+
+
+def test_only_the_owner_gets_the_conversation(catalogue: Engine) -> None:
+    with session_scope(catalogue) as s:
+        assert get_owned_conversation(s, conversation_id="c2", owner="tab-a") is not None
+        assert get_owned_conversation(s, conversation_id="c2", owner="tab-b") is None
+        assert get_owned_conversation(s, conversation_id="c2", owner="") is None
+        assert get_owned_conversation(s, conversation_id="c2", owner=None) is None
+        assert get_owned_conversation(s, conversation_id="c-nope", owner="tab-a") is None
+        # A conversation nobody owns (started before owners were recorded) is nobody's.
+        assert get_owned_conversation(s, conversation_id="c1", owner="") is None
+
+
+def test_a_blank_owner_never_matches() -> None:
+    assert is_owner("tab-a", "tab-a")
+    assert not is_owner("tab-a", "tab-b")
+    assert not is_owner("", "")
+    assert not is_owner(None, "tab-a")
+    assert not is_owner("tab-a", None)

@@ -23,8 +23,8 @@ import pytest
 from sqlalchemy import Engine
 
 from cvi_app.config import Settings
-from cvi_app.live.describe import describe_error
 from cvi_app.live.manager import SessionManager, StartOptions
+from cvi_app.presentation.errors import describe_error
 from cvi_app.store import session_scope
 from cvi_app.store.models import Conversation
 from cvi_app.transport import JoinError, NotJoinedError, TransportParams

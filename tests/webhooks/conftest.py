@@ -22,22 +22,7 @@ from cvi_app.webhooks import (
     conversation_at_api,
     webhook_routes,
 )
-from tests.store.conftest import (
-    engine,
-    migrated_url,
-    postgres_server,
-    postgres_template,
-    sqlite_template,
-)
 from tests.support.servers import serve_asgi
-
-__all__ = [
-    "engine",
-    "migrated_url",
-    "postgres_server",
-    "postgres_template",
-    "sqlite_template",
-]
 
 SECRET = "webhook-test-secret-0123456789"
 SANDBOX_KEY = "webhook-tests-sandbox-key"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from cvi_app.exports.paging import (
+from cvi_app.presentation.history_pages import (
     has_official_transcript,
     timeline_window,
     transcript_window,

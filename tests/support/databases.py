@@ -1,4 +1,7 @@
-"""Store tests run on real databases: a temporary SQLite file and a throwaway PostgreSQL.
+"""Real databases for the tests: a temporary SQLite file and a throwaway PostgreSQL.
+
+Loaded for every test by `tests/conftest.py`; a folder that needs another `engine` (the live
+tests' shared store) defines its own.
 
 `db_url` is an empty database (for migration tests); `migrated_url` and `engine` are a database
 at head, copied from one migrated per session so each test starts from a clean, current schema.

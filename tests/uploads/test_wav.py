@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cvi_app.live.audio import MAX_WAV_BYTES, AudioError, read_capped, wav_to_pcm16_mono
+from cvi_app.uploads.wav import MAX_WAV_BYTES, AudioError, read_capped, wav_to_pcm16_mono
 
 
 def make_wav(frames: bytes, *, width: int, channels: int = 1, rate: int = 16000) -> bytes:

@@ -7,8 +7,8 @@ next. Unexpected errors are named by type only: their text may hold internals.
 from __future__ import annotations
 
 from cvi_app.access.start_limits import StartLimited
-from cvi_app.live.audio import AudioError
-from cvi_app.live.session import SessionError
+from cvi_app.live.errors import SessionError
+from cvi_app.presentation.text import sentence
 from cvi_app.protocol import ProtocolError
 from cvi_app.tavus import TavusError
 from cvi_app.tavus.errors import (
@@ -23,6 +23,7 @@ from cvi_app.tavus.errors import (
     TavusValidationError,
 )
 from cvi_app.transport import TransportError
+from cvi_app.uploads.wav import AudioError
 
 __all__ = ["describe_error", "describe_tavus_error"]
 
@@ -39,7 +40,7 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, TavusError):
         return describe_tavus_error(exc)
     if isinstance(exc, TransportError):
-        return _sentence(f"Could not connect to the conversation's room: {exc}")
+        return sentence(f"Could not connect to the conversation's room: {exc}")
     if isinstance(exc, SessionError | ProtocolError | AudioError | StartLimited):
         return str(exc)
     return f"Unexpected error: {type(exc).__name__}"
@@ -55,12 +56,12 @@ def describe_tavus_error(exc: TavusError) -> str:
         One sentence; it carries the API's own explanation, never the API key.
     """
     if isinstance(exc, TavusAuthError):
-        return _sentence(
+        return sentence(
             f"The Tavus API did not accept the API key ({_api_says(exc)}); "
             "check the key the app is configured with"
         )
     if isinstance(exc, TavusConcurrencyLimitError):
-        return _sentence(
+        return sentence(
             "The Tavus account is already running its maximum number of concurrent "
             f"conversations ({_api_says(exc)}); end one and try again"
         )
@@ -70,28 +71,23 @@ def describe_tavus_error(exc: TavusError) -> str:
             if exc.retry_after is not None
             else "try again in a moment"
         )
-        return _sentence(f"The Tavus API is limiting how often it may be called; {wait}")
+        return sentence(f"The Tavus API is limiting how often it may be called; {wait}")
     if isinstance(exc, TavusServerError):
-        return _sentence(
+        return sentence(
             f"The Tavus API failed on its side ({_api_says(exc)}); try again in a moment"
         )
     if isinstance(exc, TavusValidationError):
-        return _sentence(f"The Tavus API refused the request: {exc.message}")
+        return sentence(f"The Tavus API refused the request: {exc.message}")
     if isinstance(exc, TavusNotFoundError):
-        return _sentence(f"The Tavus API does not know it: {exc.message}")
+        return sentence(f"The Tavus API does not know it: {exc.message}")
     if isinstance(exc, TavusAPIError):
-        return _sentence(f"The Tavus API answered with an error ({_api_says(exc)})")
+        return sentence(f"The Tavus API answered with an error ({_api_says(exc)})")
     if isinstance(exc, TavusTimeoutError):
-        return _sentence(f"The Tavus API did not answer in time ({exc}); try again")
+        return sentence(f"The Tavus API did not answer in time ({exc}); try again")
     if isinstance(exc, TavusTransportError):
-        return _sentence(f"Could not reach the Tavus API ({exc}); check the connection")
-    return _sentence(f"The Tavus API gave an answer the app cannot use: {exc}")
+        return sentence(f"Could not reach the Tavus API ({exc}); check the connection")
+    return sentence(f"The Tavus API gave an answer the app cannot use: {exc}")
 
 
 def _api_says(exc: TavusAPIError) -> str:
     return f"HTTP {exc.status_code}: {exc.message.rstrip('.')}"
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return text if text.endswith((".", "!", "?")) else text + "."

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cvi_app.live.presenter import RAW_PREVIEW_CHARS, TranscriptPresenter, event_row, tool_row
 from cvi_app.live.updates import (
     EventReceived,
     InteractionSent,
@@ -13,6 +12,8 @@ from cvi_app.live.updates import (
     StatusChanged,
     ToolCallUpdate,
 )
+from cvi_app.presentation.live_feed import FeedPresenter
+from cvi_app.presentation.rows import RAW_PREVIEW_CHARS, event_row, tool_row
 from cvi_app.protocol import (
     echo_text,
     interrupt,
@@ -52,7 +53,7 @@ def merged(lines: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def lines_of(updates: list[LiveUpdate]) -> list[dict[str, Any]]:
-    presenter = TranscriptPresenter()
+    presenter = FeedPresenter()
     return [line for update in updates for line in presenter.lines(update)]
 
 
@@ -145,9 +146,9 @@ def test_the_chunks_of_an_echo_join_into_one_line() -> None:
 def test_two_echoes_are_two_lines_and_audio_shows_as_audio() -> None:
     first = echo_text(CID, "first", inference_id="e1")
     second = echo_text(CID, "second", inference_id="e2")
-    audio = split_echo_audio(CID, b"\x00\x01" * 100, sample_rate=16000)
+    audio = split_echo_audio(CID, b"\x00\x01" * 16000, sample_rate=16000)  # one second
     shown = merged(lines_of([InteractionSent(interaction=i) for i in (first, second, *audio)]))
-    assert [line["text"] for line in shown.values()] == ["first", "second", "[audio]"]
+    assert [line["text"] for line in shown.values()] == ["first", "second", "[audio echo, 1.0 s]"]
 
 
 def test_what_does_not_change_the_transcript_gives_no_lines() -> None:
@@ -201,7 +202,7 @@ def test_every_sent_interaction_gets_its_own_row() -> None:
 
 def test_events_without_seq_or_inference_get_their_own_lines_and_rows() -> None:
     ids, rows = [], []
-    presenter = TranscriptPresenter()
+    presenter = FeedPresenter()
     for n in range(50):
         update = received("conversation.utterance", {"role": "replica", "speech": f"line {n}"})
         ids.extend(line["id"] for line in presenter.lines(update))

@@ -1,0 +1,125 @@
+"""The room's live side: what a tab shows as a conversation's updates arrive.
+
+`RoomFeed` folds one tab's updates (restored, then live) into `RoomChanges`: transcript line
+changes, event rows, tool-call rows, status, notices and who is speaking. The room state
+applies those to three small states, so each event sends only what changed: `SpeakingState`
+(two booleans), `FeedState` (two constant-size windows, see `feed.py`) and the room's own
+status and tool rows.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import reflex as rx
+
+from cvi_app.live.tool_calls import MAX_UNANSWERED
+from cvi_app.live.updates import LiveUpdate, Notice, SpeakingChanged, StatusChanged, ToolCallUpdate
+from cvi_app.presentation.live_feed import FeedPresenter
+from cvi_app.presentation.rows import tool_row
+from cvi_app.state.feed import empty_feed, push_feed, reset_feed
+
+__all__ = ["MAX_TOOL_ROWS", "FeedState", "RoomChanges", "RoomFeed", "SpeakingState"]
+
+Item = dict[str, Any]
+
+MAX_TOOL_ROWS = 20
+"""Finished tool calls the panel shows (the latest); calls waiting for an answer always show."""
+
+
+class SpeakingState(rx.State):
+    """Who is speaking right now (changes often; kept tiny)."""
+
+    replica: bool = False
+    user: bool = False
+
+
+class FeedState(rx.State):
+    """The transcript and event-log feeds: windows of recent updates, constant in size."""
+
+    transcript: dict[str, Any] = empty_feed()
+    events: dict[str, Any] = empty_feed()
+    # Each feed numbers its own updates: the browser detects a missed update by a gap.
+    _transcript_u: int = 0
+    _events_u: int = 0
+
+    def show(self, lines: list[Item], rows: list[Item], *, reset: bool) -> None:
+        """Add line changes and rows to the feeds, or rebuild them from these (`reset`)."""
+        if reset:
+            self.transcript = reset_feed(self.transcript, merge_lines(lines), self._transcript_u)
+            self.events = reset_feed(self.events, rows, self._events_u)
+            return
+        if lines:
+            self.transcript, self._transcript_u = push_feed(
+                self.transcript, lines, self._transcript_u
+            )
+        if rows:
+            self.events, self._events_u = push_feed(self.events, rows, self._events_u)
+
+    def clear(self) -> None:
+        """Show nothing (the tab may not see this conversation)."""
+        self.show([], [], reset=True)
+
+
+@dataclass
+class RoomChanges:
+    """What a batch of updates changes in the room."""
+
+    lines: list[Item] = field(default_factory=list)
+    rows: list[Item] = field(default_factory=list)
+    status: StatusChanged | None = None
+    notices: list[Notice] = field(default_factory=list)
+    speaking: SpeakingChanged | None = None
+    tools_changed: bool = False
+
+
+class RoomFeed:
+    """Folds one tab's stream of updates into what its room shows; one per stream."""
+
+    def __init__(self) -> None:
+        self._presenter = FeedPresenter()
+        self._tools: OrderedDict[str, dict[str, str]] = OrderedDict()
+
+    def fold(self, updates: list[LiveUpdate]) -> RoomChanges:
+        """The changes a batch of updates makes, in order (the last status and speaking win)."""
+        changes = RoomChanges()
+        for update in updates:
+            lines, row = self._presenter.present(update)
+            changes.lines.extend(lines)
+            if row is not None:
+                changes.rows.append(row)
+            match update:
+                case ToolCallUpdate():
+                    self._tools.pop(update.tool_call_id, None)
+                    self._tools[update.tool_call_id] = tool_row(update)
+                    changes.tools_changed = True
+                case StatusChanged():
+                    changes.status = update
+                case Notice():
+                    changes.notices.append(update)
+                case SpeakingChanged():
+                    changes.speaking = update
+        if changes.tools_changed:
+            self._forget_old_tools()
+        return changes
+
+    def tool_rows(self) -> list[dict[str, str]]:
+        """The tool panel's rows, oldest first: every call still waiting, and the latest others."""
+        return list(self._tools.values())
+
+    def _forget_old_tools(self) -> None:
+        waiting = [key for key, row in self._tools.items() if row["status"] == "unhandled"]
+        finished = [key for key, row in self._tools.items() if row["status"] != "unhandled"]
+        # The session itself forgets waiting calls past MAX_UNANSWERED: so does the panel.
+        for key in [*waiting[:-MAX_UNANSWERED], *finished[:-MAX_TOOL_ROWS]]:
+            del self._tools[key]
+
+
+def merge_lines(lines: list[Item]) -> list[Item]:
+    """Fold partial line updates into whole lines (for a reset, sent in one piece)."""
+    merged: dict[str, Item] = {}
+    for line in lines:
+        merged[line["id"]] = {**merged.get(line["id"], {}), **line}
+    return list(merged.values())

@@ -2,6 +2,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from cvi_app.access.owner_cookie import COOKIE_NAME
+
 
 def test_home_page_shows_title_and_sandbox_mode_badge(page: Page, app_server) -> None:
     page.goto(app_server.url)
@@ -20,7 +22,7 @@ def test_every_tab_of_a_browser_controls_its_conversations(browser, app_server) 
             page.goto(app_server.url, wait_until="commit")
         for page in pages:
             expect(page.locator("#mode-badge")).to_have_text("Sandbox", timeout=30_000)
-        cookies = [c for c in context.cookies() if c["name"] == "cvi_owner"]
+        cookies = [c for c in context.cookies() if c["name"] == COOKIE_NAME]
         assert len(cookies) == 1 and len(cookies[0]["value"]) >= 32
 
         # A conversation started in one tab is this browser's in every other tab.

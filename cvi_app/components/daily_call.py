@@ -29,8 +29,10 @@ from reflex.vars.base import LiteralVar, Var, VarData
 __all__ = [
     "DAILY_JS",
     "CALL_REGISTRY",
+    "CALL_SHARED_JS",
     "CallFrame",
     "DailyCall",
+    "call_library",
     "daily_call",
     "send_app_message",
 ]
@@ -40,6 +42,29 @@ DAILY_JS = "@daily-co/daily-js@0.92.2"
 
 CALL_REGISTRY = "__cviCallFrames"
 """`window.__cviCallFrames`: a Map from component id to `{sendAppMessage(data, to)}`."""
+
+CALL_SHARED_JS = "call_shared.js"
+"""What both call components' JSX import: the registry, the event triggers, the participant."""
+
+
+def call_library(library: str, *imports: str) -> str:
+    """Link a call component's JSX and the JS files it imports; return the JSX's import path.
+
+    Reflex copies a module's shared assets (`rx.asset(..., shared=True)`) into a folder named
+    after that module (`assets/external/<module path>/`), so a relative import such as
+    `./call_shared.js` resolves only when that file is linked from the same module too. Call
+    this from the component's module (it links into the caller's folder).
+
+    Args:
+        library: The component's `.jsx` file, beside the calling module.
+        *imports: The files beside it that the `.jsx` imports as `./<name>`.
+
+    Returns:
+        The `library` value for the component (`$/public/external/...`).
+    """
+    for name in imports:
+        rx.asset(name, shared=True, _stack_level=2)
+    return rx.asset(library, shared=True, _stack_level=2).importable_path
 
 
 def participant_spec(participant: Var[dict[str, Any]]) -> tuple[Var[dict[str, Any]]]:
@@ -90,7 +115,7 @@ class CallFrame(rx.Component):
 class DailyCall(CallFrame, rx.NoSSRComponent):
     """A Daily Prebuilt call frame joined to `url` (rendered in the browser only)."""
 
-    library = rx.asset("daily_call.jsx", shared=True).importable_path
+    library = call_library("daily_call.jsx", CALL_SHARED_JS)
     lib_dependencies: list[str] = [DAILY_JS]
     tag = "DailyCall"
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import reflex as rx
 from reflex.config import get_config
 
-from cvi_app.components.daily_call import CallFrame, send_app_message
+from cvi_app.components.daily_call import CALL_SHARED_JS, CallFrame, call_library, send_app_message
 
 __all__ = ["DEFAULT_REPLICA_IMAGE", "SandboxCall", "sandbox_call", "send_app_message"]
 
@@ -31,7 +31,8 @@ DEFAULT_REPLICA_IMAGE = "/sandbox_replica.svg"
 class SandboxCall(CallFrame):
     """A participant's view of a sandbox room: replica tile, captions and a box to speak."""
 
-    library = rx.asset("sandbox_call.jsx", shared=True).importable_path
+    # The display; the room connection is `useSandboxRoom` in sandbox_room.js.
+    library = call_library("sandbox_call.jsx", CALL_SHARED_JS, "sandbox_room.js")
     tag = "SandboxCall"
 
     replica_image: rx.Var[str]

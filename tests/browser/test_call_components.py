@@ -10,7 +10,8 @@ import json
 from urllib.parse import urlencode
 
 import httpx
-from playwright.sync_api import Page, expect
+import pytest
+from playwright.sync_api import Browser, Page, expect
 from websockets.sync.client import connect
 
 from cvi_app.config import SANDBOX_API_PREFIX
@@ -100,3 +101,87 @@ def test_send_app_message_reaches_the_room_through_the_mounted_call(page: Page, 
             if frame["type"] == "app-message" and frame["data"].get("message_type") == "demo":
                 break
     assert frame["data"] == TEST_MESSAGE
+
+
+# The contrast of an element's text with what is behind it (WCAG 2 ratio). Colours go through a
+# canvas, which turns any CSS colour into sRGB. Behind the replica's tile is a picture of any
+# colour: there the worst of white and black counts.
+_CONTRAST = """(element) => {
+  const context = document.createElement("canvas").getContext("2d", { willReadFrequently: true });
+  const rgba = (css) => {
+    context.clearRect(0, 0, 1, 1);
+    context.fillStyle = css;
+    context.fillRect(0, 0, 1, 1);
+    const [r, g, b, a] = context.getImageData(0, 0, 1, 1).data;
+    return [r, g, b, a / 255];
+  };
+  const over = (top, bottom) => [0, 1, 2].map((i) => top[i] * top[3] + bottom[i] * (1 - top[3]));
+  const luminance = (rgb) => {
+    const [r, g, b] = rgb.map((v) => {
+      const c = v / 255;
+      return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const layers = [];
+  let bottoms = [[255, 255, 255]];
+  for (let node = element; node; node = node.parentElement) {
+    const background = rgba(getComputedStyle(node).backgroundColor);
+    if (background[3] >= 1) {
+      bottoms = [background.slice(0, 3)];
+      break;
+    }
+    if (background[3] > 0) layers.push(background);
+    if (node.matches("[data-speaking]")) {
+      bottoms = [[255, 255, 255], [0, 0, 0]];
+      break;
+    }
+  }
+  const text = rgba(getComputedStyle(element).color);
+  for (let node = element; node; node = node.parentElement) text[3] *= getComputedStyle(node).opacity;
+  return Math.min(...bottoms.map((bottom) => {
+    const behind = layers.reduceRight((under, layer) => over(layer, under), bottom);
+    const [high, low] = [luminance(over(text, behind)), luminance(behind)].sort((a, b) => b - a);
+    return (high + 0.05) / (low + 0.05);
+  }));
+}"""
+READABLE = 4.5
+"""WCAG AA for text of normal size."""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_sandbox_call_text_is_readable_in_the_themes_light_and_dark(
+    browser: Browser, app_server, scheme: str
+) -> None:
+    context = browser.new_context(color_scheme=scheme)
+    try:
+        page = context.new_page()
+        conversation = _create_conversation(app_server.url, custom_greeting="Hello.")
+        _open_call(page, app_server.url, conversation)
+        call = page.locator("#demo-call")
+        replica = call.get_by_role("region", name="Replica")
+        say = call.get_by_role("button", name="Say")
+        expect(say).to_be_enabled(timeout=30_000)
+        expect(replica).to_have_attribute("data-speaking", "false", timeout=20_000)
+        assert page.evaluate("document.documentElement.classList.contains('dark')") == (
+            scheme == "dark"
+        )
+
+        textbox = call.get_by_role("textbox", name="Say something")
+        textbox.fill("Tell me a long story please")
+        shown = {
+            "status": call.get_by_role("status"),
+            "Say button": say,
+            "typed text": textbox,
+            "Listening badge": replica.get_by_text("Listening", exact=True),
+        }
+        ratios = {name: element.evaluate(_CONTRAST) for name, element in shown.items()}
+        say.click()
+        expect(replica).to_have_attribute("data-speaking", "true", timeout=20_000)
+        ratios["Speaking badge"] = replica.get_by_text("Speaking", exact=True).evaluate(_CONTRAST)
+        caption = page.get_by_label("Captions").locator("span")
+        expect(caption).not_to_be_empty(timeout=20_000)
+        ratios["captions"] = caption.evaluate(_CONTRAST)
+    finally:
+        context.close()
+    assert {name: ratio for name, ratio in ratios.items() if ratio < READABLE} == {}, ratios

@@ -1,6 +1,6 @@
-"""What a ConversationSession keeps: the `ConversationRecorder` it writes to, and its two kinds.
+"""What a ConversationSession keeps: `ConversationRecorder` (keeps nothing) and `StoreRecorder`.
 
-`StoreRecorder` writes to the store off the event path; `NullRecorder` keeps nothing.
+`StoreRecorder` writes to the store off the event path.
 
 Events and sent interactions go through the store's batched `EventWriter`; tool calls and status
 changes are rare and written in their own small transactions, in order, by one background task.
@@ -12,7 +12,6 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
-from typing import Protocol
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -32,8 +31,11 @@ logger = logging.getLogger(__name__)
 StoreWork = Callable[[Session], object]
 
 
-class ConversationRecorder(Protocol):
-    """Where a session keeps what happened (the store, batched). Calls must not block."""
+class ConversationRecorder:
+    """Where a session keeps what happened; this base keeps nothing (sessions nobody records).
+
+    `StoreRecorder` keeps everything in the store. Calls must not block.
+    """
 
     def record_event(
         self,
@@ -62,40 +64,10 @@ class ConversationRecorder(Protocol):
 
     async def last_update_id(self) -> int:
         """The highest update id recorded for the conversation so far (0 when none)."""
-
-
-class NullRecorder:
-    """A recorder that keeps nothing (for sessions nobody needs to remember)."""
-
-    def record_event(  # noqa: D102
-        self,
-        event: Event,
-        *,
-        source: str,
-        raw: str | None = None,
-        update_id: int | None = None,
-    ) -> None:
-        pass
-
-    def record_interaction(  # noqa: D102
-        self, interaction: Interaction, *, update_id: int | None = None
-    ) -> None:
-        pass
-
-    def record_tool_call(self, update: ToolCallUpdate) -> None:  # noqa: D102
-        pass
-
-    def record_status(self, status: str, reason: str | None) -> None:  # noqa: D102
-        pass
-
-    async def flush(self) -> None:  # noqa: D102
-        pass
-
-    async def last_update_id(self) -> int:  # noqa: D102
         return 0
 
 
-class StoreRecorder:
+class StoreRecorder(ConversationRecorder):
     """Records one conversation into the store (shares the process's `EventWriter`)."""
 
     def __init__(self, conversation_id: str, *, engine: Engine, writer: EventWriter) -> None:

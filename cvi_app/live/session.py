@@ -26,7 +26,7 @@ from cvi_app.live.bus import EventBus
 from cvi_app.live.errors import SendRateLimited, SessionEnded, SessionError
 from cvi_app.live.inbound import InboundPipeline
 from cvi_app.live.outbound import Outbox
-from cvi_app.live.recorder import ConversationRecorder, NullRecorder
+from cvi_app.live.recorder import ConversationRecorder
 from cvi_app.live.speaking import SpeakingTracker
 from cvi_app.live.tool_calls import ToolCalls
 from cvi_app.live.tools import ToolRegistry
@@ -123,7 +123,7 @@ class ConversationSession:
         self.conversation_id = conversation_id
         self.transport = transport
         self.bus = bus
-        self.recorder: ConversationRecorder = recorder or NullRecorder()
+        self.recorder: ConversationRecorder = recorder or ConversationRecorder()
         self.status: SessionStatus = "joining"
         self.end_reason: str | None = None
         self.speaking = SpeakingTracker()

@@ -18,7 +18,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 import reflex as rx
 
@@ -310,19 +310,21 @@ class RoomState(rx.State):
     @rx.event(background=True)
     async def set_pause_sensitivity(self, value: str):
         """Change how long a pause ends the user's turn."""
-        return await self._control(
-            "pause_sensitivity",
-            _live(lambda session, _: session.set_sensitivity(pause=value)),  # type: ignore[arg-type]
-            done=lambda state, taken: setattr(state, "pause_sensitivity", value),
-        )
+        return await self._set_sensitivity("pause", value)
 
     @rx.event(background=True)
     async def set_interrupt_sensitivity(self, value: str):
         """Change how easily the user interrupts the replica."""
+        return await self._set_sensitivity("interrupt", value)
+
+    async def _set_sensitivity(self, kind: Literal["pause", "interrupt"], value: str):
+        def send(session: ConversationSession, _: Any) -> Awaitable[None]:
+            return session.set_sensitivity(**{kind: value})  # type: ignore[arg-type]
+
         return await self._control(
-            "interrupt_sensitivity",
-            _live(lambda session, _: session.set_sensitivity(interrupt=value)),  # type: ignore[arg-type]
-            done=lambda state, taken: setattr(state, "interrupt_sensitivity", value),
+            f"{kind}_sensitivity",
+            _live(send),
+            done=lambda state, taken: setattr(state, f"{kind}_sensitivity", value),
         )
 
     @rx.event(background=True)

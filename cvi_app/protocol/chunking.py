@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 from pydantic import ValidationError
 
-from .common import MAX_APP_MESSAGE_BYTES, message_size
+from .common import MAX_APP_MESSAGE_BYTES
 from .errors import ProtocolError
 from .interactions import EchoInteraction
 
@@ -63,7 +63,7 @@ def _echo(
 
 def _payload_budget(probe: EchoInteraction, placeholder: str) -> int:
     """Bytes left for the text/audio value once the rest of a chunk message is counted."""
-    budget = MAX_APP_MESSAGE_BYTES - (message_size(probe.to_message()) - len(placeholder))
+    budget = MAX_APP_MESSAGE_BYTES - (probe.wire_size - len(placeholder))
     if budget < _MIN_PAYLOAD_BYTES:
         raise ProtocolError(
             "conversation_id", "conversation_id and inference_id leave no room for the echo"

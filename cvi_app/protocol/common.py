@@ -11,6 +11,7 @@ __all__ = [
     "SENSITIVITY_LEVELS",
     "Role",
     "SensitivityLevel",
+    "encode_message",
     "message_size",
 ]
 
@@ -27,19 +28,32 @@ MAX_APP_MESSAGE_BYTES = 4096
 """Daily's documented limit for one app-message, measured by :func:`message_size`."""
 
 
-def message_size(message: dict[str, Any]) -> int:
-    """Return how many bytes a message takes on the wire.
+def encode_message(message: dict[str, Any]) -> tuple[str, int]:
+    """Return a message as it goes on the wire, and how many bytes that takes.
 
-    This is the one place that knows how size is measured: UTF-8 bytes of compact JSON, with
-    non-ASCII characters written as themselves rather than as escapes.
+    This is the one place that knows the wire form and how its size is measured: compact JSON,
+    with non-ASCII characters written as themselves rather than as escapes, measured in UTF-8
+    bytes.
 
     Args:
         message: A JSON-ready message (as returned by ``to_message()``).
 
     Returns:
-        The size in bytes.
+        The JSON text and its size in bytes.
 
     Raises:
+        TypeError: The message holds a value JSON cannot represent.
+        ValueError: The message holds NaN or an infinity, or refers to itself.
         UnicodeEncodeError: The message holds a lone surrogate, which UTF-8 cannot encode.
     """
-    return len(json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    text = json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return text, len(text.encode("utf-8"))
+
+
+def message_size(message: dict[str, Any]) -> int:
+    """Return how many bytes a message takes on the wire (see :func:`encode_message`).
+
+    Raises:
+        TypeError, ValueError, UnicodeEncodeError: As :func:`encode_message`.
+    """
+    return encode_message(message)[1]

@@ -2,6 +2,7 @@
 
 Every interaction is validated when it is built: documented event types only, non-blank text
 and context, one sensitivity key per message, and the whole message within Daily's 4 KB limit.
+Its wire JSON is made then, once, and kept for everything that sends, stores or shows it.
 """
 
 from __future__ import annotations
@@ -9,19 +10,21 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Annotated, Any, Literal, TypeVar
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, Self, TypeVar
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
 )
 
-from .common import MAX_APP_MESSAGE_BYTES, SensitivityLevel, message_size
+from .common import MAX_APP_MESSAGE_BYTES, SensitivityLevel, encode_message
 from .errors import ProtocolError
 
 __all__ = [
@@ -182,7 +185,12 @@ class ToolResultProperties(InteractionProperties):
 
 
 class Interaction(BaseModel):
-    """Envelope shared by every interaction; ``conversation_id`` is required."""
+    """Envelope shared by every interaction; ``conversation_id`` is required.
+
+    The wire form (compact JSON, see ``encode_message``) is made and size-checked once, when
+    the interaction is validated, and kept: ``to_json()``, ``to_message()`` and ``wire_size``
+    read it without encoding or measuring the message again.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
@@ -190,6 +198,9 @@ class Interaction(BaseModel):
     event_type: str
     conversation_id: NonBlankStr
     properties: InteractionProperties = Field(default_factory=NoProperties)
+
+    # (JSON text, its size in bytes); None until encoded (model_construct, model_copy(update=)).
+    _wire: tuple[str, int] | None = PrivateAttr(default=None)
 
     @model_validator(mode="before")
     @classmethod
@@ -200,32 +211,67 @@ class Interaction(BaseModel):
 
     @model_validator(mode="after")
     def _fits_one_app_message(self) -> Interaction:
-        _check_size(self._dump())
+        # Pydantic also runs this for an instance passed as another model's field: encode once.
+        if self._wire is None:
+            self._wire = _encode(self)
         return self
 
-    def _dump(self) -> dict[str, Any]:
-        message = self.model_dump(mode="json", exclude_none=True)
-        if not message.get("properties"):
-            message.pop("properties", None)
-        return message
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """Copy the interaction; with ``update`` the copy gets its own wire JSON.
 
-    def to_message(self) -> dict[str, Any]:
-        """Return the JSON-ready app-message.
+        Like pydantic's, the copy is not validated: one that no longer fits one app-message
+        raises ProtocolError when it is serialised (``to_json``, ``to_message``).
+        """
+        copied = super().model_copy(update=update, deep=deep)
+        if update:
+            try:
+                copied._wire = _encode(copied)
+            except ValueError:
+                copied._wire = None
+        return copied
+
+    def to_json(self) -> str:
+        """Return the app-message as compact JSON text: exactly what goes on the wire.
 
         Raises:
-            ProtocolError: The message, as compact JSON, exceeds MAX_APP_MESSAGE_BYTES.
+            ProtocolError: Only for an interaction made without validation (``model_construct``,
+                ``model_copy(update=...)``) that does not fit one app-message.
         """
-        message = self._dump()
-        try:
-            _check_size(message)
-        except ValueError as exc:
-            raise ProtocolError(None, str(exc)) from None
+        return self._encoded()[0]
+
+    def to_message(self) -> dict[str, Any]:
+        """Return the JSON-ready app-message, a fresh dict the caller may change.
+
+        Raises:
+            ProtocolError: As :meth:`to_json`.
+        """
+        message: dict[str, Any] = json.loads(self._encoded()[0])
         return message
 
+    @property
+    def wire_size(self) -> int:
+        """How many bytes the app-message takes on the wire (at most MAX_APP_MESSAGE_BYTES).
 
-def _check_size(message: dict[str, Any]) -> None:
+        Raises:
+            ProtocolError: As :meth:`to_json`.
+        """
+        return self._encoded()[1]
+
+    def _encoded(self) -> tuple[str, int]:
+        if self._wire is None:
+            try:
+                self._wire = _encode(self)
+            except ValueError as exc:
+                raise ProtocolError(None, str(exc)) from None
+        return self._wire
+
+
+def _encode(interaction: Interaction) -> tuple[str, int]:
+    message = interaction.model_dump(mode="json", exclude_none=True)
+    if not message.get("properties"):
+        message.pop("properties", None)
     try:
-        size = message_size(message)
+        text, size = encode_message(message)
     except UnicodeEncodeError:
         raise ValueError("holds characters UTF-8 cannot encode (lone surrogates)") from None
     if size > MAX_APP_MESSAGE_BYTES:
@@ -233,6 +279,7 @@ def _check_size(message: dict[str, Any]) -> None:
             f"message is {size} bytes as JSON, over Daily's {MAX_APP_MESSAGE_BYTES}-byte "
             "app-message limit (split long echoes with split_echo_text/split_echo_audio)"
         )
+    return text, size
 
 
 class RespondInteraction(Interaction):

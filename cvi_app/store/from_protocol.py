@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 from cvi_app.protocol import (
@@ -79,15 +78,15 @@ def new_event_from_interaction(
 ) -> NewEvent:
     """The row for an interaction the app sent into the room (`source="app"`).
 
-    `update_id` is the live session's number for the update the send was published as.
+    `update_id` is the live session's number for the update the send was published as. The
+    row keeps the interaction's wire JSON, made when it was built.
     """
-    message = interaction.to_message()
-    text = message.get("properties", {}).get("text")
+    text = getattr(interaction.properties, "text", None)
     return NewEvent(
         conversation_id=interaction.conversation_id,
         event_type=interaction.event_type,
         source="app",
-        raw=_json(message),
+        raw=interaction.to_json(),
         role="user" if interaction.event_type == "conversation.respond" else None,
         text=text if isinstance(text, str) else None,
         received_at=sent_at or utc_now(),
@@ -130,10 +129,6 @@ def _event_text(event: Event) -> str | None:
     if isinstance(event, PerceptionAnalysisEvent):
         return event.properties.analysis
     return None
-
-
-def _json(message: dict[str, object]) -> str:
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
 
 
 def _from_unix(seconds: float | None) -> datetime | None:

@@ -19,7 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cvi_app.protocol.common import MAX_APP_MESSAGE_BYTES, message_size
+from cvi_app.protocol.common import MAX_APP_MESSAGE_BYTES, encode_message
+from cvi_app.protocol.interactions import Interaction
 
 __all__ = [
     "REPLICA_MARKER",
@@ -28,6 +29,7 @@ __all__ = [
     "JoinError",
     "MessageTooLargeError",
     "NotJoinedError",
+    "OutgoingMessage",
     "Participant",
     "ParticipantHandler",
     "ReconnectedHandler",
@@ -53,6 +55,9 @@ ReconnectingHandler = Callable[[str], Awaitable[None]]
 """`(reason)`: the connection dropped while the room is still open; rejoining is under way."""
 ReconnectedHandler = Callable[["Participant"], Awaitable[None]]
 """`(participant)`: back in the room after a drop, as this (new) participant."""
+OutgoingMessage = Interaction | dict[str, Any]
+"""What `send()` takes: an interaction (its wire JSON made and checked when it was built) or any
+JSON-ready dict (encoded and checked by the transport)."""
 
 
 class TransportError(Exception):
@@ -150,11 +155,12 @@ class RoomTransport(abc.ABC):
         """Leave the room and release what the transport holds (idempotent)."""
 
     @abc.abstractmethod
-    async def send(self, message: dict[str, Any], to: str = "*") -> None:
+    async def send(self, message: OutgoingMessage, to: str = "*") -> None:
         """Send an app-message to everyone else (`"*"`) or to one participant id.
 
         Args:
-            message: A JSON-ready dict, e.g. an interaction's `to_message()`.
+            message: An interaction, sent as its ready wire JSON (not encoded or measured
+                again), or any JSON-ready dict.
             to: `"*"` or a participant id.
 
         Raises:
@@ -286,15 +292,23 @@ class RoomTransport(abc.ABC):
             else:
                 self._emit_participant_joined(participant)
 
-    def _check_size(self, message: dict[str, Any]) -> None:
+    def _wire_json(self, message: OutgoingMessage) -> str:
+        """The app-message as compact JSON text, within the 4 KB limit.
+
+        An interaction's is the text made (and checked) when it was built; a dict is encoded
+        and checked here, once.
+        """
+        if isinstance(message, Interaction):
+            return _interaction_json(message)
         try:
-            size = message_size(message)
-        except (TypeError, ValueError) as exc:
+            text, size = encode_message(message)
+        except (TypeError, ValueError, RecursionError) as exc:
             raise SendError(f"app-message is not JSON-serialisable: {exc}") from exc
         if size > MAX_APP_MESSAGE_BYTES:
             raise MessageTooLargeError(
                 f"app-message is {size} bytes; the limit is {MAX_APP_MESSAGE_BYTES} bytes"
             )
+        return text
 
     def _spawn(
         self, handler: Callable[..., Awaitable[None]], args: tuple[Any, ...], what: str
@@ -329,3 +343,10 @@ class RoomTransport(abc.ABC):
 
     def _who(self) -> str:
         return self._local.id if self._local is not None else self.params.user_name
+
+
+def _interaction_json(interaction: Interaction) -> str:
+    try:
+        return interaction.to_json()
+    except ValueError as exc:  # a ProtocolError, only for one made without validation
+        raise SendError(f"the interaction cannot be sent: {exc}") from exc

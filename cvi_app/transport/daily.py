@@ -27,10 +27,12 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol, Self
 
 from cvi_app.protocol.errors import ProtocolError
+from cvi_app.protocol.interactions import Interaction
 from cvi_app.protocol.raw import load_json_object
 from cvi_app.transport.base import (
     JoinError,
     NotJoinedError,
+    OutgoingMessage,
     Participant,
     RoomTransport,
     SendError,
@@ -296,8 +298,11 @@ class DailyTransport(RoomTransport):
                 self._participants[participant.id] = participant
         return super().is_replica(sender_id)
 
-    async def send(self, message: dict[str, Any], to: str = "*") -> None:
+    async def send(self, message: OutgoingMessage, to: str = "*") -> None:
         """Send an app-message to everyone else (`"*"`) or to one participant id.
+
+        Daily takes a dict and encodes it itself: an interaction is given as `to_message()`
+        (its size was checked when it was built), a dict as it is, once checked here.
 
         Raises:
             NotJoinedError: not in the call.
@@ -307,9 +312,10 @@ class DailyTransport(RoomTransport):
         client = self._client
         if client is None or not self._joined or self._loop is None:
             raise NotJoinedError("not in the call: join() first (or the call has ended)")
-        self._check_size(message)
+        self._wire_json(message)
+        data = message.to_message() if isinstance(message, Interaction) else message
         future: asyncio.Future[tuple[Any, ...]] = self._loop.create_future()
-        client.send_app_message(message, None if to == "*" else to, completion=_completion(future))
+        client.send_app_message(data, None if to == "*" else to, completion=_completion(future))
         try:
             (error,) = await asyncio.wait_for(future, self._send_timeout)
         except TimeoutError as exc:

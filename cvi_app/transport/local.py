@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -20,6 +19,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from cvi_app.transport.base import (
     JoinError,
     NotJoinedError,
+    OutgoingMessage,
     Participant,
     RoomTransport,
     SendError,
@@ -28,7 +28,6 @@ from cvi_app.transport.base import (
 )
 from cvi_app.transport.local_frames import (
     MAX_SERVER_FRAME_BYTES,
-    AppMessageFrame,
     ErrorFrame,
     FrameError,
     JoinedFrame,
@@ -38,6 +37,7 @@ from cvi_app.transport.local_frames import (
     ReceivedAppMessageFrame,
     RoomClosedFrame,
     ServerFrame,
+    app_message_frame_text,
     parse_server_frame,
 )
 
@@ -195,11 +195,12 @@ class LocalTransport(RoomTransport):
             if isinstance(frame, ErrorFrame | RoomClosedFrame):
                 raise _RoomRefusedError(f"room refused to let us join: {frame.reason}")
 
-    async def send(self, message: dict[str, Any], to: str = "*") -> None:
+    async def send(self, message: OutgoingMessage, to: str = "*") -> None:
         """Send an app-message to everyone else (`"*"`) or to one participant id.
 
-        While the transport is rejoining after a dropped connection, the send waits for it
-        (up to the join timeout); a send that meets the drop itself is made again once back.
+        An interaction goes out as its ready wire JSON, inside the frame as it is. While the
+        transport is rejoining after a dropped connection, the send waits for it (up to the
+        join timeout); a send that meets the drop itself is made again once back.
 
         Raises:
             NotJoinedError: not in the room.
@@ -209,8 +210,7 @@ class LocalTransport(RoomTransport):
         The room checks `to` itself (we may not have heard of a participant who just joined);
         it answers an unknown one with an `error` frame, which is logged.
         """
-        self._check_size(message)
-        text = AppMessageFrame(data=message, to=to).model_dump_json()
+        text = app_message_frame_text(self._wire_json(message), to)
         ws = await self._usable_connection()
         try:
             await ws.send(text)

@@ -179,17 +179,13 @@ def parse_client_frame(raw: str | bytes) -> ClientFrame:
 
 
 def parse_server_frame(raw: str | bytes) -> ServerFrame:
-    """Parse one frame a client received from the room.
+    """Parse one frame a client received from the room, as `parse_client_frame` does.
 
-    Args:
-        raw: The WebSocket text (or bytes) as received.
-
-    Returns:
-        The typed frame.
+    The bound is MAX_SERVER_FRAME_BYTES, and fields the schema does not know are ignored (a
+    newer room may send more).
 
     Raises:
-        FrameError: it is over MAX_SERVER_FRAME_BYTES, not JSON, has an unknown `type`, or
-            misses or mistypes a field.
+        FrameError: as `parse_client_frame` says.
     """
     return _parse(
         _server_frame,

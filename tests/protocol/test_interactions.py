@@ -289,6 +289,31 @@ def test_to_message_refuses_a_model_grown_past_the_limit() -> None:
     grown = small.model_copy(update={"conversation_id": "c" * 5000})
     with pytest.raises(ProtocolError, match="limit"):
         grown.to_message()
+    with pytest.raises(ProtocolError, match="limit"):
+        grown.to_json()
+
+
+def test_the_wire_json_is_the_compact_message_and_its_size_is_counted_in_bytes() -> None:
+    interaction = respond("c1", 'Hé "there"\n')
+    message = interaction.to_message()
+    assert interaction.to_json() == json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+    assert interaction.wire_size == message_size(message) == len(interaction.to_json().encode())
+
+
+def test_changing_the_message_a_caller_got_changes_nothing_that_is_sent() -> None:
+    interaction = respond("c1", "hello")
+    message = interaction.to_message()
+    message["properties"]["text"] = "changed"
+    assert interaction.to_message()["properties"]["text"] == "hello"
+    assert json.loads(interaction.to_json())["properties"]["text"] == "hello"
+
+
+def test_a_copy_with_changes_sends_the_changed_message() -> None:
+    original = respond("c1", "hello")
+    moved = original.model_copy(update={"conversation_id": "c2"})
+    assert json.loads(moved.to_json())["conversation_id"] == "c2"
+    assert moved == respond("c2", "hello")
+    assert json.loads(original.to_json())["conversation_id"] == "c1"
 
 
 def test_text_with_lone_surrogates_is_refused() -> None:

@@ -24,6 +24,7 @@ import pytest
 from cvi_app.live.bus import EventBus, Subscription
 from cvi_app.live.session import ConversationSession
 from cvi_app.live.updates import LiveUpdate, Notice, StatusChanged
+from cvi_app.protocol import respond
 from cvi_app.transport import (
     MessageTooLargeError,
     NotJoinedError,
@@ -281,6 +282,12 @@ async def test_send_waits_for_daily_to_confirm(joined: Harness) -> None:
         ({"event_type": "conversation.interrupt"}, None),
         ({"event_type": "conversation.respond"}, "p-replica"),
     ]
+
+
+async def test_an_interaction_reaches_daily_as_its_message(joined: Harness) -> None:
+    interaction = respond("c123", "What time is it?")
+    await joined.transport.send(interaction, to="p-replica")
+    assert joined.client.sent == [(interaction.to_message(), "p-replica")]
 
 
 async def test_send_raises_a_plain_error_when_daily_reports_one(

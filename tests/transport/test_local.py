@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
 
+from cvi_app.protocol import respond
 from cvi_app.sandbox.app import Sandbox, create_sandbox_app, sandbox_of
 from cvi_app.sandbox.rooms import RoomHub
 from cvi_app.sandbox.user_speech import UserSpeech
@@ -25,6 +26,7 @@ from cvi_app.transport import (
     MessageTooLargeError,
     NotJoinedError,
     Participant,
+    SendError,
     TransportParams,
     create_transport,
     room_socket_url,
@@ -270,6 +272,26 @@ async def test_join_fails_clearly_for_a_missing_room_or_server(sandbox: SandboxS
     dead = f"http://127.0.0.1:{free_port()}/rooms/{CID}"
     with pytest.raises(JoinError, match="could not connect"):
         await LocalTransport(TransportParams(room_url=dead)).join()
+
+
+async def test_an_interaction_arrives_as_the_message_it_was_built_as(
+    sandbox: SandboxServer,
+) -> None:
+    interaction = respond(CID, 'Hé, "what" time\nis it?')
+    async with joined(sandbox.room_url(), "alice", "bob") as [(alice, _, _), (_, b_seen, b)]:
+        await alice.send(interaction, to=b.id)
+        await wait_for(lambda: b_seen.messages != [])
+    [(data, _)] = b_seen.messages
+    assert data == interaction.to_message()
+
+
+async def test_a_message_that_is_not_json_is_refused_before_it_is_sent(
+    sandbox: SandboxServer,
+) -> None:
+    async with joined(sandbox.room_url(), "alice") as [(alice, _, _)]:
+        for data in ({"when": object()}, {"n": float("nan")}):
+            with pytest.raises(SendError, match="not JSON-serialisable"):
+                await alice.send(data)
 
 
 async def test_an_oversized_message_is_refused_before_it_is_sent(sandbox: SandboxServer) -> None:

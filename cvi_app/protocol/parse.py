@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
-
-from pydantic import ValidationError
 
 from .errors import ProtocolError
 from .events import EVENT_TYPES, Event, GenericEvent
 from .interactions import INTERACTION_TYPES, UNDOCUMENTED_ALIASES, Interaction
-from .raw import load_json_object
+from .raw import validate_message
 
 __all__ = ["parse_event", "validate_interaction"]
-
-logger = logging.getLogger(__name__)
 
 
 def parse_event(raw: str | bytes | dict[str, Any]) -> Event:
@@ -24,7 +19,8 @@ def parse_event(raw: str | bytes | dict[str, Any]) -> Event:
     :class:`GenericEvent` (forward compatibility).
 
     Args:
-        raw: JSON text, UTF-8 bytes of JSON text, or an already decoded dict.
+        raw: JSON text, UTF-8 bytes of JSON text, or an already decoded dict (which is copied,
+            so the event shares nothing with it).
 
     Returns:
         The event, as the model registered for its type in EVENT_TYPES.
@@ -33,25 +29,7 @@ def parse_event(raw: str | bytes | dict[str, Any]) -> Event:
         ProtocolError: Not a JSON object, no string ``event_type``, a required field missing or
             a known field of the wrong type. Nothing else is raised.
     """
-    try:
-        message = load_json_object(raw)
-        event_type = message.get("event_type")
-        if event_type is None:
-            raise ProtocolError("event_type", "Field required")
-        if not isinstance(event_type, str):
-            raise ProtocolError("event_type", "Input should be a valid string")
-        model = EVENT_TYPES.get(event_type, GenericEvent)
-        return model.model_validate(message)
-    except ProtocolError as exc:
-        logger.debug("rejected inbound event: %s", exc)
-        raise
-    except ValidationError as exc:
-        error = ProtocolError.from_validation_error(exc)
-        logger.debug("rejected inbound event: %s", error)
-        raise error from None
-    except (ValueError, TypeError, RecursionError) as exc:  # a validator failed unexpectedly
-        logger.debug("rejected inbound event", exc_info=True)
-        raise ProtocolError(None, f"invalid event ({type(exc).__name__})") from None
+    return validate_message(raw, _event_model, what="inbound event")
 
 
 def validate_interaction(raw: dict[str, Any]) -> Interaction:
@@ -64,38 +42,33 @@ def validate_interaction(raw: dict[str, Any]) -> Interaction:
         raw: The message as a dict (JSON text or bytes are accepted too).
 
     Returns:
-        The typed interaction; its ``to_message()`` is what to send.
+        The typed interaction; its ``to_message()`` (or ``to_json()``) is what to send.
 
     Raises:
         ProtocolError: The message is not a valid interaction. Nothing else is raised.
     """
-    try:
-        message = load_json_object(raw)
-        event_type = message.get("event_type")
-        if event_type is None:
-            raise ProtocolError("event_type", "Field required")
-        if not isinstance(event_type, str):
-            raise ProtocolError("event_type", "Input should be a valid string")
-        if event_type in UNDOCUMENTED_ALIASES:
-            raise ProtocolError(
-                "event_type",
-                f"{_short(event_type)} is not documented by Tavus; "
-                f"send {UNDOCUMENTED_ALIASES[event_type]!r} instead",
-            )
-        model = INTERACTION_TYPES.get(event_type)
-        if model is None:
-            known = ", ".join(sorted(INTERACTION_TYPES))
-            raise ProtocolError(
-                "event_type",
-                f"{_short(event_type)} is not an interaction the app may send ({known})",
-            )
-        return model.model_validate(message)
-    except ValidationError as exc:
-        raise ProtocolError.from_validation_error(exc) from None
-    except ProtocolError:
-        raise
-    except (ValueError, TypeError, RecursionError) as exc:  # a validator failed unexpectedly
-        raise ProtocolError(None, f"invalid interaction ({type(exc).__name__})") from None
+    return validate_message(raw, _interaction_model, what="interaction")
+
+
+def _event_model(event_type: str) -> type[Event]:
+    return EVENT_TYPES.get(event_type, GenericEvent)
+
+
+def _interaction_model(event_type: str) -> type[Interaction]:
+    if event_type in UNDOCUMENTED_ALIASES:
+        raise ProtocolError(
+            "event_type",
+            f"{_short(event_type)} is not documented by Tavus; "
+            f"send {UNDOCUMENTED_ALIASES[event_type]!r} instead",
+        )
+    model = INTERACTION_TYPES.get(event_type)
+    if model is None:
+        known = ", ".join(sorted(INTERACTION_TYPES))
+        raise ProtocolError(
+            "event_type",
+            f"{_short(event_type)} is not an interaction the app may send ({known})",
+        )
+    return model
 
 
 def _short(text: str, limit: int = 80) -> str:

@@ -6,15 +6,13 @@ conversation ids the app created. Webhooks may arrive more than once.
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, model_validator
 
-from .errors import ProtocolError
 from .events import EventProperties, JoinedProperties, ShutdownProperties
-from .raw import load_json_object
+from .raw import validate_message
 
 __all__ = [
     "WEBHOOK_TYPES",
@@ -32,8 +30,6 @@ __all__ = [
     "Webhook",
     "parse_webhook",
 ]
-
-logger = logging.getLogger(__name__)
 
 
 class TranscriptEntry(EventProperties):
@@ -194,21 +190,8 @@ def parse_webhook(raw: str | bytes | dict[str, Any]) -> Webhook:
     Raises:
         ProtocolError: The body is not a valid webhook. Nothing else is raised.
     """
-    try:
-        message = load_json_object(raw)
-        event_type = message.get("event_type")
-        if event_type is None:
-            raise ProtocolError("event_type", "Field required")
-        if not isinstance(event_type, str):
-            raise ProtocolError("event_type", "Input should be a valid string")
-        return WEBHOOK_TYPES.get(event_type, GenericWebhook).model_validate(message)
-    except ValidationError as exc:
-        error = ProtocolError.from_validation_error(exc)
-        logger.debug("rejected webhook: %s", error)
-        raise error from None
-    except ProtocolError as exc:
-        logger.debug("rejected webhook: %s", exc)
-        raise
-    except (ValueError, TypeError, RecursionError, OverflowError) as exc:
-        logger.debug("rejected webhook", exc_info=True)
-        raise ProtocolError(None, f"invalid webhook ({type(exc).__name__})") from None
+    return validate_message(raw, _webhook_model, what="webhook")
+
+
+def _webhook_model(event_type: str) -> type[Webhook]:
+    return WEBHOOK_TYPES.get(event_type, GenericWebhook)

@@ -17,9 +17,7 @@ def load_fixture_cases(name: str) -> list[tuple[str, Any]]:
     """Return (expect, raw) pairs of one .jsonl fixture file, failing loudly when it is missing."""
     path = FIXTURES_DIR / name
     if not path.is_file():
-        raise FileNotFoundError(
-            f"protocol fixture {path} is missing from the repo"
-        )
+        raise FileNotFoundError(f"protocol fixture {path} is missing from the repo")
     cases = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():

@@ -17,6 +17,7 @@ from cvi_app.protocol import (
     ProtocolError,
     UtteranceEvent,
     parse_event,
+    parse_webhook,
     validate_interaction,
 )
 
@@ -99,16 +100,44 @@ def test_input_that_is_not_a_json_object_is_rejected_with_a_reason(raw: Any, rea
     assert info.value.reason.startswith(reason)
 
 
+def test_parsed_event_shares_nothing_nested_with_the_callers_dict() -> None:
+    raw: dict[str, Any] = {
+        "event_type": "conversation.utterance",
+        "properties": {"role": "user", "speech": "hi", "extra": {"seen": [1]}},
+        "debug": {"path": ["a"]},
+    }
+    event = parse_event(raw)
+    raw["properties"]["extra"]["seen"].append(2)
+    raw["debug"]["path"].append("b")
+    assert event.to_message()["properties"]["extra"] == {"seen": [1]}
+    assert event.to_message()["debug"] == {"path": ["a"]}
+
+
 def test_dict_holding_non_json_values_is_rejected() -> None:
     circular: dict[str, Any] = {"event_type": "conversation.future"}
     circular["self"] = circular
     for raw in (
         {"event_type": "conversation.future", "when": object()},
         {"event_type": "conversation.future", "n": float("nan")},
+        {"event_type": "conversation.future", "n": float("inf")},
+        {"event_type": "conversation.future", "pair": (1, 2)},
+        {"event_type": "conversation.future", "raw": b"bytes"},
+        {"event_type": "conversation.future", "nested": {1: "not a string key"}},
         circular,
     ):
-        with pytest.raises(ProtocolError):
+        with pytest.raises(ProtocolError) as info:
             parse_event(raw)
+        assert info.value.field is None
+        assert info.value.reason.startswith(("not valid JSON", "JSON nests too deeply"))
+
+
+def test_webhooks_and_interactions_take_the_same_checks_on_a_dict() -> None:
+    for check in (parse_webhook, validate_interaction):
+        with pytest.raises(ProtocolError, match="not valid JSON"):
+            check({"event_type": "conversation.respond", "n": float("nan")})
+        with pytest.raises(ProtocolError) as info:
+            check({"event_type": 7})
+        assert info.value.field == "event_type"
 
 
 def test_deeply_nested_unknown_properties_are_rejected_not_crashing() -> None:

@@ -85,13 +85,36 @@ def _controls() -> rx.Component:
     )
 
 
-def _log(name: str, *children: rx.Component) -> rx.Component:
+def _log(
+    name: str,
+    *children: rx.Component,
+    header: tuple[rx.Component, ...] = (),
+    announce: bool = True,
+) -> rx.Component:
+    # A named, focusable scrolling panel; its heading (and `header`) stay in view while the
+    # list scrolls under them. `role=log` is a polite live region unless told otherwise: a
+    # panel that does not `announce` is `aria-live=off`, read only when a reader goes there.
     return rx.box(
-        rx.heading(name, size="3"),
+        rx.box(
+            rx.heading(name, size="3"),
+            *header,
+            style={
+                "position": "sticky",
+                "top": "-1rem",
+                "z_index": "1",
+                "margin": "-1rem 0 0",
+                "padding": "1rem 0 0.5rem",
+                "background": styles.card_style["background"],
+                "display": "flex",
+                "flex_direction": "column",
+                "gap": "0.5rem",
+            },
+        ),
         *children,
         role="log",
         aria_label=name,
-        aria_live="polite",
+        aria_live="polite" if announce else "off",
+        tab_index=0,
         style={**styles.card_style, "max_height": "24rem", "overflow_y": "auto"},
         width="100%",
     )
@@ -121,13 +144,6 @@ def _room() -> rx.Component:
             ),
             _log(
                 "Events",
-                rx.input(
-                    value=RoomState.event_filter,
-                    on_change=RoomState.set_event_filter,
-                    placeholder="Filter by type",
-                    aria_label="Filter events",
-                    size="1",
-                ),
                 live_feed(
                     feed=FeedState.events,
                     kind="events",
@@ -135,6 +151,16 @@ def _room() -> rx.Component:
                     empty_text="No events yet.",
                     on_gap=RoomState.resync,
                 ),
+                header=(
+                    rx.input(
+                        value=RoomState.event_filter,
+                        on_change=RoomState.set_event_filter,
+                        placeholder="Filter by type or sent/received",
+                        aria_label="Filter events",
+                        size="1",
+                    ),
+                ),
+                announce=False,
             ),
             columns=rx.breakpoints(initial="1", md="2"),
             spacing="4",

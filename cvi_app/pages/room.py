@@ -115,7 +115,13 @@ def _log(
         aria_label=name,
         aria_live="polite" if announce else "off",
         tab_index=0,
-        style={**styles.card_style, "max_height": "24rem", "overflow_y": "auto"},
+        # Rows scrolled to (by keyboard focus) stop below the header, not under it.
+        style={
+            **styles.card_style,
+            "max_height": "24rem",
+            "overflow_y": "auto",
+            "scroll_padding_top": "6rem" if header else "3.5rem",
+        },
         width="100%",
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from cvi_app.live.demo_tools import register_demo_tools
-from cvi_app.live.session import SendRateLimited, SessionEnded
+from cvi_app.live.session import SessionEnded, SessionError
 from cvi_app.live.tools import ToolRegistry
 from cvi_app.live.updates import StatusChanged
 from cvi_app.protocol import (
@@ -30,6 +30,7 @@ from cvi_app.store.tool_calls import list_tool_calls
 from cvi_app.tavus import TavusClient
 from cvi_app.transport import LocalTransport, TransportParams
 from tests.live.conftest import Live
+from tests.support.room_listener import listen
 from tests.support.sandbox import SANDBOX_KEY, LiveSandbox, start_sandbox
 from tests.support.servers import wait_for
 
@@ -407,44 +408,101 @@ async def test_a_long_echo_is_split_to_fit_and_arrives_reassembled(
     assert replica.transcript[-1].content == text
 
 
-async def test_nothing_can_be_sent_once_the_conversation_has_ended(
-    open_session: OpenSession,
+async def _refusal(send: Awaitable[None]) -> str:
+    """Why a send was refused ("sent" when it was not)."""
+    try:
+        await send
+    except SessionError as exc:
+        return str(exc)
+    return "sent"
+
+
+async def test_nothing_reaches_the_room_once_the_conversation_has_ended(
+    open_session: OpenSession, sandbox: LiveSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     live = await open_session()
-    await live.session.close("done")
-    sends = [
-        live.session.respond("hello"),
-        live.session.echo("hello"),
-        live.session.interrupt(),
-        live.session.append_context("more"),
-        live.session.send_tool_result("call-1", "late"),
-    ]
-    for send in sends:
-        with pytest.raises(SessionEnded, match="ended"):
-            await send
+    await greeted(live)
+    async with listen(sandbox, live.cid) as room:
+        # The session is over but still in the room while it leaves (a Daily leave takes a
+        # moment): a send made then must not reach the room.
+        may_leave = asyncio.Event()
+        leave = live.transport.leave
+
+        async def slow_leave() -> None:
+            await may_leave.wait()
+            await leave()
+
+        monkeypatch.setattr(live.transport, "leave", slow_leave)
+        closing = asyncio.ensure_future(live.session.close("done"))
+        try:
+            await wait_for(lambda: live.session.ended, what="the session to end")
+            sends = [
+                live.session.respond("hello after the end"),
+                live.session.echo("an echo after the end"),
+                live.session.interrupt(),
+                live.session.append_context("context after the end"),
+                live.session.send_tool_result("call-1", "a late result"),
+            ]
+            refusals = [await _refusal(send) for send in sends]
+            heard = await room.caught_up(live.transport)
+        finally:
+            may_leave.set()
+            await closing
+        replica = room.replica
+
+    assert refusals == ["This conversation has ended."] * len(sends)
+    assert heard == [], "nothing the session was asked to send reached the room"
+    assert replica is not None
+    assert [entry.content for entry in replica.transcript if entry.role == "user"] == []
+    assert "after the end" not in replica.responder.context
     assert live.seen.sent() == []
 
 
-async def test_too_many_sends_in_a_short_time_are_refused(open_session: OpenSession) -> None:
+async def test_too_many_sends_in_a_short_time_are_refused(
+    open_session: OpenSession, sandbox: LiveSandbox
+) -> None:
     live = await open_session(session_options={"send_rate": 0.001, "send_burst": 3})
-    for n in range(3):
-        await live.session.append_context(f"fact {n}")
-    with pytest.raises(SendRateLimited):
-        await live.session.append_context("one fact too many")
-    with pytest.raises(SendRateLimited):
-        await live.session.echo("one more")
+    async with listen(sandbox, live.cid) as room:
+        for n in range(3):
+            await live.session.append_context(f"fact {n}")
+        refusals = [
+            await _refusal(live.session.append_context("one fact too many")),
+            await _refusal(live.session.echo("one more")),
+        ]
+        heard = await room.caught_up(live.transport)
+
+    assert refusals == ["Too many messages in a short time; wait a moment."] * 2
+    assert [(m["event_type"], m["properties"]["context"]) for m in heard] == [
+        ("conversation.append_llm_context", f"fact {n}") for n in range(3)
+    ]
+    assert room.replica is not None
+    told = room.replica.responder.context
+    assert all(f"fact {n}" in told for n in range(3))
+    assert "one fact too many" not in told
+    assert not any(
+        e.role == "assistant" and "one more" in (e.content or "") for e in room.replica.transcript
+    )
     assert len(live.seen.sent()) == 3
 
 
-async def test_interrupts_have_a_budget_of_their_own(open_session: OpenSession) -> None:
+async def test_interrupts_have_a_budget_of_their_own(
+    open_session: OpenSession, sandbox: LiveSandbox
+) -> None:
     live = await open_session(
         session_options={"send_rate": 0.001, "send_burst": 1, "interrupt_rate": 0.001}
     )
-    await live.session.append_context("uses up the send rate")
-    for _ in range(5):  # a person can still stop the replica
-        await live.session.interrupt()
-    with pytest.raises(SendRateLimited, match="Too many interrupts"):
-        await live.session.interrupt()
+    async with listen(sandbox, live.cid) as room:
+        await live.session.append_context("uses up the send rate")
+        for _ in range(5):  # a person can still stop the replica
+            await live.session.interrupt()
+        refusal = await _refusal(live.session.interrupt())
+        heard = await room.caught_up(live.transport)
+
+    assert refusal == "Too many interrupts in a short time; wait a moment."
+    assert [m["event_type"] for m in heard] == [
+        "conversation.append_llm_context",
+        *["conversation.interrupt"] * 5,
+    ]
     assert len(live.seen.sent()) == 6
 
 

@@ -125,7 +125,8 @@ async def test_replica_greets_the_first_participant_with_the_custom_greeting(hub
 
 
 async def test_respond_is_a_full_turn_with_ordered_stamped_events(hub: RoomHub) -> None:
-    _, listener = await start(hub)
+    pace = 100.0  # words a second
+    _, listener = await start(hub, words_per_second=pace)
     await listener.send(respond(CID, "What time does the office open?").to_message())
     turn = await listener.until("conversation.replica.stopped_speaking")
     assert collapse(types(turn)) == ["conversation.utterance", *TURN]
@@ -145,7 +146,14 @@ async def test_respond_is_a_full_turn_with_ordered_stamped_events(hub: RoomHub) 
     )
     assert streaming[-1]["speech"] == reply
     stopped = turn[-1]["properties"]
-    assert stopped["interrupted"] is False and stopped["duration"] >= 0
+    assert stopped["interrupted"] is False
+    # The duration is how long the replica spoke: from its started to its stopped speaking,
+    # and at least as long as its words take at its pace.
+    started = next(e for e in turn if e["event_type"] == "conversation.replica.started_speaking")
+    assert stopped["duration"] == pytest.approx(
+        turn[-1]["timestamp"] - started["timestamp"], abs=0.01
+    )
+    assert stopped["duration"] >= len(reply.split()) / pace - 0.001
 
 
 async def test_user_speech_adds_the_user_speaking_events(hub: RoomHub) -> None:

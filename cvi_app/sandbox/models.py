@@ -110,19 +110,22 @@ class SandboxConversation(BaseModel):
         """The conversation as Tavus's REST API shows it.
 
         Args:
-            verbose: Add `events` (what `GET /conversations/{id}?verbose=true` returns).
+            verbose: Add `events`, the webhook-shaped record (what
+                `GET /conversations/{id}?verbose=true` returns).
         """
         body: dict[str, Any] = {
             "conversation_id": self.conversation_id,
             "conversation_name": self.conversation_name,
             "conversation_url": self.conversation_url,
             "status": self.status,
-            "callback_url": self.callback_url,
             "replica_id": self.replica_id,
             "persona_id": self.persona_id,
             "created_at": _iso(self.created_at),
             "updated_at": _iso(self.updated_at),
         }
+        # The document types `callback_url` as a string: without one, it is left out.
+        if self.callback_url is not None:
+            body["callback_url"] = self.callback_url
         if self.meeting_token is not None:
             body["meeting_token"] = self.meeting_token
         if self.shutdown_reason is not None:

@@ -2,7 +2,7 @@
 
 The REST API (`rest.py`) calls it for every request; the runtime (rooms, simulated replica,
 timers, webhooks) is plugged in through `ConversationRuntime` and calls back
-`end_conversation` (timeouts) and `record_event` (what it emitted, for `?verbose=true`).
+`end_conversation` (timeouts) and `record_event` (the webhooks it sent, for `?verbose=true`).
 Every mutation is a short synchronous section under a lock, so the registry is safe to use
 from asyncio tasks and from other threads (tests).
 """
@@ -18,7 +18,12 @@ from typing import Any, Literal, Protocol
 import jsonpatch
 from pydantic import ValidationError
 
-from cvi_app.sandbox.catalog import DEFAULT_PERSONA_ID, stock_personas, stock_replicas
+from cvi_app.sandbox.catalog import (
+    DEFAULT_PERSONA_ID,
+    example_personas,
+    stock_personas,
+    stock_replicas,
+)
 from cvi_app.sandbox.faults import FaultInjector
 from cvi_app.sandbox.models import (
     SandboxConversation,
@@ -43,6 +48,7 @@ __all__ = [
     "ConversationRuntime",
     "InvalidRequestError",
     "NullRuntime",
+    "PatchFormatError",
     "RuntimeStartError",
     "SandboxError",
     "UnknownIdError",
@@ -51,14 +57,16 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 CONCURRENCY_LIMIT_MESSAGE = "User has reached maximum concurrent conversations"
+PATCH_FORMAT_MESSAGE = "Invalid JSON patch format"
 DELETED_ROOM_REASON = "daily_room_has_been_deleted"
 START_FAILED_REASON = "sandbox_runtime_failed_to_start"
 
 
 class SandboxError(Exception):
-    """A request the sandbox refuses; `status_code` is what the REST API answers."""
+    """A request the sandbox refuses; the REST API answers `status_code` `{body_key: message}`."""
 
     status_code = 400
+    body_key = "error"
 
 
 class InvalidRequestError(SandboxError):
@@ -67,6 +75,16 @@ class InvalidRequestError(SandboxError):
 
 class ConcurrencyLimitError(SandboxError):
     """400: too many active conversations (Tavus's wording, so clients recognise it)."""
+
+
+class PatchFormatError(SandboxError):
+    """422: the body is not a JSON Patch document; Tavus answers with a `message`."""
+
+    status_code = 422
+    body_key = "message"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"{PATCH_FORMAT_MESSAGE}: {detail}")
 
 
 class UnknownIdError(SandboxError):
@@ -135,9 +153,12 @@ class ConversationRegistry:
         self.faults = FaultInjector()
         self._lock = threading.RLock()
         self._conversations: dict[str, SandboxConversation] = {}
-        self._personas: dict[str, Persona] = {p.persona_id: p for p in stock_personas()}
+        stock = stock_personas()
+        self._personas: dict[str, Persona] = {
+            p.persona_id: p for p in [*stock, *example_personas()]
+        }
         self._replicas: dict[str, Replica] = {r.replica_id: r for r in stock_replicas()}
-        self._stock_persona_ids = frozenset(self._personas)
+        self._stock_persona_ids = frozenset(p.persona_id for p in stock)
 
     def __repr__(self) -> str:
         return (
@@ -165,6 +186,7 @@ class ConversationRegistry:
         persona = self._resolve_persona(request.persona_id)
         replica = self._resolve_replica(request.replica_id or persona.default_replica_id)
         conversation_id = new_conversation_id()
+        require_auth = request.require_auth or request.properties.require_auth
         now = utc_now()
         with self._lock:
             if not request.test_mode and self._active_count() >= self.max_concurrent:
@@ -185,8 +207,8 @@ class ConversationRegistry:
                 conversational_context=request.conversational_context,
                 custom_greeting=request.custom_greeting,
                 test_mode=request.test_mode,
-                require_auth=request.require_auth,
-                meeting_token=new_meeting_token() if request.require_auth else None,
+                require_auth=require_auth,
+                meeting_token=new_meeting_token() if require_auth else None,
                 max_participants=request.max_participants,
                 audio_only=request.audio_only,
                 properties=request.properties.model_copy(deep=True),
@@ -229,7 +251,7 @@ class ConversationRegistry:
         Args:
             limit: Page size (1 or more).
             page: Page number, from 1.
-            status: Only `active` or only `ended` ones when given.
+            status: Only conversations with this status (`active`, `ended`) when given.
         """
         with self._lock:
             matching = [
@@ -297,9 +319,9 @@ class ConversationRegistry:
     def record_event(self, conversation_id: str, event: Mapping[str, Any]) -> bool:
         """Append a snapshot of an event to a conversation's verbose `events`.
 
-        The runtime calls this for everything it emits (webhook-shaped dicts such as
-        `system.replica_joined`, `system.shutdown`, `application.transcription_ready`); the
-        registry records no events by itself.
+        The runtime calls this for every webhook it sends (`system.replica_joined`,
+        `system.shutdown`, `application.transcription_ready`, ...), as Tavus's verbose record
+        holds them; the registry records no events by itself.
 
         Returns:
             False (and nothing recorded) when the conversation no longer exists.
@@ -370,7 +392,7 @@ class ConversationRegistry:
         operations: Sequence[PatchOperation],
         *,
         names: Literal["persona", "pal"] = "persona",
-    ) -> Persona:
+    ) -> tuple[Persona, bool]:
         """Apply JSON Patch operations to a persona's document and store the result.
 
         Args:
@@ -379,14 +401,15 @@ class ConversationRegistry:
             names: Which field names the paths use: `persona` (`/persona_name`) or `pal`
                 (`/pal_name`), matching the endpoint the patch came through.
 
+        Returns:
+            The persona, and whether the patch changed it (no operations change nothing).
+
         Raises:
             UnknownIdError: No such persona.
             InvalidRequestError: A stock persona, an operation that does not apply, a
                 changed id, or a result that is not a valid persona or passes a limit of
                 `PersonaCreate` (a patch is held to the same bounds as a new persona).
         """
-        if not operations:
-            raise InvalidRequestError("The patch must hold at least one operation")
         with self._lock:
             current = self.get_persona(persona_id)
             if persona_id in self._stock_persona_ids:
@@ -397,6 +420,8 @@ class ConversationRegistry:
                 patched = patch.apply(document)
             except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
                 raise InvalidRequestError(f"Invalid patch: {exc}") from exc
+            if patched == document:
+                return current, False
             if not isinstance(patched, dict):
                 raise InvalidRequestError("Invalid patch: the persona must stay an object")
             try:
@@ -409,7 +434,7 @@ class ConversationRegistry:
                 raise InvalidRequestError("The persona's id cannot be changed")
             updated.updated_at = utc_now()
             self._personas[persona_id] = updated
-        return updated
+        return updated, True
 
     def delete_persona(self, persona_id: str) -> None:
         """Delete a persona (live conversations keep their own copy).
@@ -427,14 +452,30 @@ class ConversationRegistry:
     # --- replicas -------------------------------------------------------------------------
 
     def list_replicas(
-        self, *, limit: int = 10, page: int = 1, replica_type: str | None = None
+        self,
+        *,
+        limit: int = 10,
+        page: int = 1,
+        replica_type: str | None = None,
+        replica_ids: frozenset[str] | None = None,
+        model_name: str | None = None,
     ) -> tuple[list[Replica], int]:
-        """One page of replicas and the total."""
+        """One page of replicas and the total.
+
+        Args:
+            limit: Page size (1 or more).
+            page: Page number, from 1.
+            replica_type: Only `user` or only `system` (stock) replicas when given.
+            replica_ids: Only these replicas when given.
+            model_name: Only replicas trained on this model (`phoenix-3`, ...) when given.
+        """
         with self._lock:
             matching = [
                 r
                 for r in self._replicas.values()
-                if replica_type is None or r.replica_type == replica_type
+                if (replica_type is None or r.replica_type == replica_type)
+                and (replica_ids is None or r.replica_id in replica_ids)
+                and (model_name is None or r.model_name == model_name)
             ]
         return _page(matching, limit, page), len(matching)
 

@@ -1,12 +1,16 @@
 """The sandbox's Tavus-compatible REST API (v2), as Starlette routes.
 
 Mount the routes where the API root should be (the sandbox mounts them at `/v2`, under its own
-mount, so conversations are at `/sandbox/v2/conversations`). Shapes, status codes and error
-bodies follow Tavus: 400 `{"error": ...}` for bad input, 401 `{"message": "Invalid access
-token"}` for a missing or wrong key (on every route, before anything else is done), 404 for
-unknown ids, 204 for deletes, and 413 `{"error": ...}` for a body over `MAX_BODY_BYTES` (refused
-by its Content-Length before it is read, or as soon as a chunked body passes the cap). Rooms are served beside the API root:
-a conversation's URL is `<sandbox mount>/rooms/<conversation_id>`.
+mount, so conversations are at `/sandbox/v2/conversations`). Requests, shapes, status codes and
+error bodies follow Tavus's OpenAPI document (checked by `tests/sandbox/test_openapi.py`): 400
+`{"error": ...}` for bad input, 401 `{"message": "Invalid access token"}` for a missing or wrong
+key (on every route, before anything else is done), 404 `{"error": ...}` for unknown ids, 204 for
+deletes, 304 for a persona patch that changes nothing, 422 `{"message": "Invalid JSON patch
+format..."}` for a body that is not a JSON Patch, and 413 `{"error": ...}` for a body over
+`MAX_BODY_BYTES` (refused by its Content-Length before it is read, or as soon as a chunked body
+passes the cap). Where the document and Tavus differ, `CONFORMANCE.md` says which is followed.
+Rooms are served beside the API root: a conversation's URL is
+`<sandbox mount>/rooms/<conversation_id>`.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from cvi_app.sandbox.models import persona_document, replica_document
 from cvi_app.sandbox.registry import (
     ConversationRegistry,
     InvalidRequestError,
+    PatchFormatError,
     SandboxError,
 )
 from cvi_app.tavus.models import ConversationCreate, PatchOperation, PersonaCreate
@@ -42,9 +47,8 @@ INVALID_TOKEN_MESSAGE = "Invalid access token"
 MAX_BODY_BYTES = 2 * 1024 * 1024
 """Largest request body read: every bounded field at its limit fits; real requests are a few KB."""
 _PATCH: TypeAdapter[list[PatchOperation]] = TypeAdapter(list[PatchOperation])
-_STATUSES = ("active", "ended")
-_TRUE = ("true", "1", "yes")
-_FALSE = ("false", "0", "no", "")
+_KINDS = ("user", "system")
+DEFAULT_LIMIT = 10
 
 ModelT = TypeVar("ModelT", ConversationCreate, PersonaCreate)
 Handler = Callable[[Request], Awaitable[Response]]
@@ -127,7 +131,7 @@ class _RestApi:
             try:
                 return await handler(request)
             except SandboxError as exc:
-                return JSONResponse({"error": str(exc)}, status_code=exc.status_code)
+                return JSONResponse({exc.body_key: str(exc)}, status_code=exc.status_code)
 
         return guarded
 
@@ -138,7 +142,7 @@ class _RestApi:
     # --- conversations --------------------------------------------------------------------
 
     async def create_conversation(self, request: Request) -> Response:
-        body = _validated(ConversationCreate, await _json_body(request, expect=dict))
+        body = _validated(ConversationCreate, await _json_body(request, expect=dict, empty={}))
         conversation = await self.registry.create_conversation(
             body, rooms_base_url=_rooms_base_url(request)
         )
@@ -146,9 +150,8 @@ class _RestApi:
 
     async def list_conversations(self, request: Request) -> Response:
         limit, page = _paging(request)
+        # A status other than `active` or `ended` matches no conversation.
         status = request.query_params.get("status") or None
-        if status is not None and status not in _STATUSES:
-            raise InvalidRequestError("status must be 'active' or 'ended'")
         items, total = self.registry.list_conversations(limit=limit, page=page, status=status)
         return JSONResponse({"data": [c.to_api() for c in items], "total_count": total})
 
@@ -175,7 +178,7 @@ class _RestApi:
 
         async def list_personas(request: Request) -> Response:
             limit, page = _paging(request)
-            kind = request.query_params.get(type_param) or None
+            kind = _kind(request, type_param)
             items, total = self.registry.list_personas(limit=limit, page=page, persona_type=kind)
             data = [persona_document(p, pal_names=names == "pal") for p in items]
             return JSONResponse({"data": data, "total_count": total})
@@ -184,7 +187,7 @@ class _RestApi:
 
     def persona_creator(self, names: Literal["persona", "pal"]) -> Handler:
         async def create_persona(request: Request) -> Response:
-            body = _validated(PersonaCreate, await _json_body(request, expect=dict))
+            body = _validated(PersonaCreate, await _json_body(request, expect=dict, empty={}))
             persona = self.registry.create_persona(body)
             return JSONResponse(persona_document(persona, pal_names=names == "pal"))
 
@@ -200,14 +203,16 @@ class _RestApi:
 
     def persona_patcher(self, names: Literal["persona", "pal"]) -> Handler:
         async def patch_persona(request: Request) -> Response:
-            raw = await _json_body(request, expect=list)
+            raw = await _json_body(request, expect=list, empty=[])
             try:
                 operations = _PATCH.validate_python(raw)
             except ValidationError as exc:
-                raise InvalidRequestError(f"Invalid patch: {_problems(exc)}") from exc
-            persona = self.registry.patch_persona(
+                raise PatchFormatError(_problems(exc)) from exc
+            persona, changed = self.registry.patch_persona(
                 request.path_params["id"], operations, names=names
             )
+            if not changed:
+                return Response(status_code=304)
             return JSONResponse(persona_document(persona, pal_names=names == "pal"))
 
         return patch_persona
@@ -227,8 +232,14 @@ class _RestApi:
         async def list_replicas(request: Request) -> Response:
             limit, page = _paging(request)
             _flag(request, "verbose")
-            kind = request.query_params.get(type_param) or None
-            items, total = self.registry.list_replicas(limit=limit, page=page, replica_type=kind)
+            ids = request.query_params.get("replica_ids") or request.query_params.get("face_ids")
+            items, total = self.registry.list_replicas(
+                limit=limit,
+                page=page,
+                replica_type=_kind(request, type_param),
+                replica_ids=frozenset(i.strip() for i in ids.split(",")) if ids else None,
+                model_name=request.query_params.get("model_name") or None,
+            )
             data = [replica_document(r, face_names=face_names) for r in items]
             return JSONResponse({"data": data, "total_count": total})
 
@@ -264,10 +275,13 @@ async def _capped_body(request: Request) -> bytes:
     return body
 
 
-async def _json_body(request: Request, *, expect: type[dict[Any, Any]] | type[list[Any]]) -> Any:
+async def _json_body(
+    request: Request, *, expect: type[dict[Any, Any]] | type[list[Any]], empty: Any
+) -> Any:
+    """The JSON body, of the type expected; `empty` when there is none (the API needs none)."""
     raw = await _capped_body(request)
-    if not raw.strip():
-        raise InvalidRequestError("Request body is required")
+    if not raw:
+        return empty
     try:
         data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -293,28 +307,42 @@ def _problems(exc: ValidationError) -> str:
 
 
 def _paging(request: Request) -> tuple[int, int]:
-    return _positive_int(request, "limit", 10), _positive_int(request, "page", 1)
+    """`limit` and `page`: any integer; below 1 means the default (10 a page, the first page).
+
+    Tavus's clients send `page=0` (and `limit=0`) for "not chosen"; the document allows any
+    integer and answers every list with a page.
+    """
+    limit = _integer(request, "limit")
+    page = _integer(request, "page")
+    return (
+        limit if limit is not None and limit >= 1 else DEFAULT_LIMIT,
+        page if page is not None and page >= 1 else 1,
+    )
 
 
-def _positive_int(request: Request, name: str, default: int) -> int:
+def _integer(request: Request, name: str) -> int | None:
     raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
+    if raw is None:
+        return None
     try:
-        value = int(raw)
+        return int(raw)
     except ValueError:
-        value = 0
-    if value < 1:
-        raise InvalidRequestError(f"{name} must be a positive integer")
-    return value
+        raise InvalidRequestError(f"{name} must be an integer") from None
+
+
+def _kind(request: Request, name: str) -> str | None:
+    """A `*_type` filter: `user`, `system` or none."""
+    raw = request.query_params.get(name)
+    if raw is not None and raw not in _KINDS:
+        raise InvalidRequestError(f"{name} must be 'user' or 'system'")
+    return raw
 
 
 def _flag(request: Request, name: str) -> bool:
-    raw = request.query_params.get(name, "").strip().lower()
-    if raw in _TRUE:
-        return True
-    if raw in _FALSE:
-        return False
+    """A boolean query parameter: `true` or `false` (any case); absent is false."""
+    raw = request.query_params.get(name, "false").strip().lower()
+    if raw in ("true", "false"):
+        return raw == "true"
     raise InvalidRequestError(f"{name} must be true or false")
 
 

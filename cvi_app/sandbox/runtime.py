@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from cvi_app.protocol import (
-    Event,
     PalJoinedWebhook,
     PerceptionAnalysisWebhook,
     ReplicaJoinedWebhook,
@@ -61,7 +60,7 @@ class RegistryHandle(Protocol):
         """End a conversation (the registry then calls the runtime's `stop`)."""
 
     def record_event(self, conversation_id: str, event: dict[str, Any]) -> Any:
-        """Keep an in-room event for `GET /conversations/{id}?verbose=true`."""
+        """Keep a webhook-shaped event for `GET /conversations/{id}?verbose=true`."""
 
 
 @dataclass
@@ -215,13 +214,7 @@ class SandboxRuntime:
             twins=self.twins,
             perception=persona.perception_enabled,
             tool_timeout=self.tool_timeout,
-            on_event=lambda event: self._record(cid, event),
         )
-
-    def _record(self, conversation_id: str, event: Event) -> None:
-        registry = self._registry_ref()
-        if registry is not None:
-            registry.record_event(conversation_id, event.to_message())
 
     # Timers --------------------------------------------------------------------------------
 

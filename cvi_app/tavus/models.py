@@ -11,7 +11,7 @@ from __future__ import annotations
 import email.utils
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import (
     AliasChoices,
@@ -24,6 +24,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 
 __all__ = [
     "MAX_EXTRA_FIELDS_BYTES",
@@ -40,18 +41,26 @@ __all__ = [
     "ConversationList",
     "ConversationProperties",
     "ConversationStatus",
+    "ConversationalFlowLayerCreate",
     "LLMLayer",
+    "LLMLayerCreate",
     "LLMTool",
     "Page",
     "PatchOperation",
     "PerceptionLayer",
+    "PerceptionLayerCreate",
+    "PerceptionTool",
     "Persona",
     "PersonaCreate",
     "PersonaLayers",
+    "PersonaLayersCreate",
     "PersonaList",
     "PipelineMode",
+    "RecordingStorage",
     "Replica",
     "ReplicaList",
+    "STTLayerCreate",
+    "TTSLayerCreate",
     "ToolFunction",
 ]
 
@@ -108,6 +117,19 @@ def _alias(*names: str, max_length: int | None = None) -> Any:
     return Field(default=None, validation_alias=AliasChoices(*names), max_length=max_length)
 
 
+def _input_names(name: str, info: FieldInfo) -> list[str]:
+    """Every key under which a field may arrive: its name, alias and validation aliases."""
+    names = [name]
+    if info.alias:
+        names.append(info.alias)
+    alias = info.validation_alias
+    if isinstance(alias, str):
+        names.append(alias)
+    elif isinstance(alias, AliasChoices):
+        names.extend(choice for choice in alias.choices if isinstance(choice, str))
+    return names
+
+
 def _json_size(value: Any) -> int:
     """Bytes of `value` as compact JSON (what it costs to store and to send on)."""
     return len(json.dumps(value, separators=(",", ":"), default=str).encode())
@@ -120,9 +142,30 @@ class _Response(BaseModel):
 
 
 class _Request(BaseModel):
-    """Base of request bodies: strict types, unknown (newer) fields passed through, bounded."""
+    """Base of request bodies: strict types, unknown (newer) fields passed through, bounded.
+
+    The API documents no request field as nullable: a field is either sent with a value of its
+    type or left out, so an explicit `null` is refused (leaving a field out gives its default).
+    """
 
     model_config = ConfigDict(extra="allow", populate_by_name=True, strict=True)
+    _input_names: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls._input_names = frozenset(
+            name for key, info in cls.model_fields.items() for name in _input_names(key, info)
+        )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            nulls = sorted(name for name in cls._input_names if name in data and data[name] is None)
+            if nulls:
+                raise ValueError(f"{', '.join(nulls)}: must not be null (leave the field out)")
+        return data
 
     @model_validator(mode="after")
     def _bounded_extra_fields(self) -> _Request:
@@ -174,6 +217,97 @@ class PersonaLayers(_Response):
     perception: PerceptionLayer | None = None
 
 
+# What a new persona may set in each layer: the documented settings with their types and
+# values (`POST /v2/personas`); other settings pass through as given, bounded with `layers`.
+
+PerceptionModel = Literal["raven-1", "raven-0", "off"]
+SttEngine = Literal[
+    "tavus-auto",
+    "tavus-parakeet",
+    "tavus-soniox",
+    "tavus-whisper",
+    "tavus-deepgram-medical",
+    "tavus-advanced",
+]
+TtsEngine = Literal["cartesia", "elevenlabs"]
+Level = Literal["low", "medium", "high"]
+
+
+class PerceptionTool(_Request):
+    """A visual or audio tool of the perception layer (`visual_tools[]`, `audio_tools[]`)."""
+
+    name: str | None = None
+    description: str | None = None
+
+
+class LLMLayerCreate(_Request):
+    """`layers.llm` of a new persona: the model (Tavus's or your own) and its tools."""
+
+    model: str | None = None
+    base_url: str | None = Field(default=None, max_length=MAX_URL_CHARS)
+    api_key: str | None = None
+    speculative_inference: bool | None = None
+    tools: list[LLMTool] | None = None
+    headers: dict[str, Any] | None = None
+    extra_body: dict[str, Any] | None = None
+
+
+class TTSLayerCreate(_Request):
+    """`layers.tts` of a new persona: the voice."""
+
+    api_key: str | None = None
+    tts_engine: TtsEngine | None = None
+    external_voice_id: str | None = None
+    voice_settings: dict[str, Any] | None = None
+    tts_emotion_control: bool | None = None
+    tts_model_name: str | None = None
+    pronunciation_dictionary_id: str | None = Field(default=None, max_length=MAX_ID_CHARS)
+
+
+class STTLayerCreate(_Request):
+    """`layers.stt` of a new persona: transcription."""
+
+    stt_engine: SttEngine | None = None
+    hotwords: str | None = None
+
+
+class PerceptionLayerCreate(_Request):
+    """`layers.perception` of a new persona: what Raven watches and listens for."""
+
+    perception_model: PerceptionModel | None = None
+    visual_awareness_queries: list[str] | None = None
+    visual_tool_prompt: str | None = None
+    visual_tools: list[PerceptionTool] | None = None
+    audio_awareness_queries: list[str] | None = None
+    audio_tool_prompt: str | None = None
+    audio_tools: list[PerceptionTool] | None = None
+    # The raven-0 names, still accepted.
+    ambient_awareness_queries: list[str] | None = None
+    perception_tool_prompt: str | None = None
+    perception_tools: list[LLMTool] | None = None
+
+
+class ConversationalFlowLayerCreate(_Request):
+    """`layers.conversational_flow` of a new persona: turn-taking."""
+
+    turn_detection_model: Literal["sparrow-1", "sparrow-0"] | None = None
+    turn_taking_patience: Level | None = None
+    replica_interruptibility: Level | None = None
+    voice_isolation: Literal["off", "near"] | None = None
+    wake_phrase: str | None = None
+    idle_engagement: Literal["off", "patient", "eager"] | None = None
+
+
+class PersonaLayersCreate(_Request):
+    """`layers` of a new persona (or of a patched one)."""
+
+    llm: LLMLayerCreate | None = None
+    tts: TTSLayerCreate | None = None
+    stt: STTLayerCreate | None = None
+    perception: PerceptionLayerCreate | None = None
+    conversational_flow: ConversationalFlowLayerCreate | None = None
+
+
 class Persona(_Response):
     """A persona (newer name: PAL): the behaviour of a replica in conversations."""
 
@@ -219,11 +353,15 @@ class PersonaCreate(_Request):
         "default_replica_id", "default_face_id", max_length=MAX_ID_CHARS
     )
     pipeline_mode: PipelineMode | None = None
-    layers: PersonaLayers | None = None
+    document_ids: list[Annotated[str, Field(max_length=MAX_ID_CHARS)]] | None = None
+    document_tags: list[Annotated[str, Field(max_length=MAX_NAME_CHARS)]] | None = None
+    objectives_id: str | None = Field(default=None, max_length=MAX_ID_CHARS)
+    guardrails_id: str | None = Field(default=None, max_length=MAX_ID_CHARS)
+    layers: PersonaLayersCreate | None = None
 
     @field_validator("layers")
     @classmethod
-    def _bounded_layers(cls, value: PersonaLayers | None) -> PersonaLayers | None:
+    def _bounded_layers(cls, value: PersonaLayersCreate | None) -> PersonaLayersCreate | None:
         if value is not None and _json_size(value.model_dump(mode="json")) > MAX_LAYERS_BYTES:
             raise ValueError(f"must take at most {MAX_LAYERS_BYTES} bytes as JSON")
         return value
@@ -241,12 +379,30 @@ class Replica(_Response):
     training_progress: str | None = None
     status: str | None = None
     replica_type: str | None = _alias("replica_type", "face_type")
+    model_name: str | None = None
     error_message: str | None = None
     created_at: Timestamp = None
     updated_at: Timestamp = None
 
 
 # --- conversations --------------------------------------------------------------------------
+
+
+class RecordingStorage(_Request):
+    """`properties.recording_storage`: where recordings go (identifiers only, no secrets)."""
+
+    provider: Literal["s3", "gcs", "azure_blob"]
+    bucket_name: str | None = None
+    bucket_region: str | None = None
+    assume_role_arn: str | None = None
+    external_id: str | None = None
+    project_id: str | None = None
+    workload_identity_provider: str | None = None
+    service_account_email: str | None = None
+    storage_account: str | None = None
+    container: str | None = None
+    tenant_id: str | None = None
+    client_id: str | None = None
 
 
 class ConversationProperties(_Request):
@@ -258,7 +414,13 @@ class ConversationProperties(_Request):
     enable_recording: bool = False
     enable_closed_captions: bool = False
     apply_greenscreen: bool = False
+    require_auth: bool = False
     language: str = Field(default="english", min_length=1, max_length=MAX_LANGUAGE_CHARS)
+    recording_storage: RecordingStorage | None = None
+    # Deprecated by `recording_storage`, still accepted.
+    recording_s3_bucket_name: str | None = None
+    recording_s3_bucket_region: str | None = None
+    aws_assume_role_arn: str | None = None
 
 
 class ConversationCreate(_Request):
@@ -278,6 +440,10 @@ class ConversationCreate(_Request):
     test_mode: bool = False
     require_auth: bool = False
     max_participants: int | None = Field(default=None, ge=2)
+    memory_stores: list[Annotated[str, Field(max_length=MAX_NAME_CHARS)]] | None = None
+    document_ids: list[Annotated[str, Field(max_length=MAX_ID_CHARS)]] | None = None
+    document_retrieval_strategy: str | None = Field(default=None, max_length=MAX_NAME_CHARS)
+    document_tags: list[Annotated[str, Field(max_length=MAX_NAME_CHARS)]] | None = None
     properties: ConversationProperties = Field(default_factory=ConversationProperties)
 
     @field_validator("callback_url")
@@ -352,19 +518,23 @@ class ReplicaList(Page[Replica]):
 
 
 class PatchOperation(BaseModel):
-    """One RFC 6902 JSON Patch operation (Tavus updates personas with JSON Patch)."""
+    """One RFC 6902 JSON Patch operation (Tavus updates personas with JSON Patch).
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    Members an operation does not use are ignored, as RFC 6902 asks (`from` of an `add`, a
+    `value` of a `remove`, members of newer drafts).
+    """
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     op: Literal["add", "remove", "replace", "copy", "move", "test"]
     path: str
     value: Any = None
-    from_: str | None = Field(default=None, alias="from")
+    from_: Any = Field(default=None, alias="from")
 
-    @field_validator("path", "from_")
+    @field_validator("path")
     @classmethod
-    def _json_pointer(cls, value: str | None) -> str | None:
-        if value is not None and value != "" and not value.startswith("/"):
+    def _json_pointer(cls, value: str) -> str:
+        if not _is_pointer(value):
             raise ValueError("must be a JSON Pointer starting with '/'")
         return value
 
@@ -372,10 +542,22 @@ class PatchOperation(BaseModel):
     def _operands(self) -> PatchOperation:
         if self.op in ("add", "replace", "test") and "value" not in self.model_fields_set:
             raise ValueError(f"'{self.op}' needs a 'value'")
-        if self.op in ("copy", "move") and self.from_ is None:
-            raise ValueError(f"'{self.op}' needs a 'from'")
+        if self.op in ("copy", "move"):
+            if self.from_ is None:
+                raise ValueError(f"'{self.op}' needs a 'from'")
+            if not isinstance(self.from_, str) or not _is_pointer(self.from_):
+                raise ValueError("'from' must be a JSON Pointer starting with '/'")
         return self
 
     def to_json(self) -> dict[str, Any]:
         """The operation as JSON, with only the members it uses."""
-        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        body: dict[str, Any] = {"op": self.op, "path": self.path}
+        if self.op in ("add", "replace", "test"):
+            body["value"] = self.value
+        if self.op in ("copy", "move"):
+            body["from"] = self.from_
+        return body
+
+
+def _is_pointer(value: str) -> bool:
+    return value == "" or value.startswith("/")

@@ -28,6 +28,7 @@ from cvi_app.protocol import (
 )
 from cvi_app.sandbox.catalog import PERCEPTION_PERSONA_ID, SUPPORT_PERSONA_ID
 from tests.sandbox.helpers import RoomClient, room_client
+from tests.sandbox.openapi_doc import DIFFERENCES, SERVED, load_document
 from tests.support.sandbox import LiveSandbox, start_sandbox
 
 DOC = Path(__file__).resolve().parents[2] / "cvi_app/sandbox/CONFORMANCE.md"
@@ -332,8 +333,60 @@ def render() -> str:
         "`max_call_duration reached`, `participant_absent_timeout reached`,",
         "`participant_left_timeout reached`.",
         "",
+        *_rest_section(),
     ]
     return "\n".join(lines)
+
+
+def _rest_section() -> list[str]:
+    """What CONFORMANCE.md says of the REST API against Tavus's OpenAPI document."""
+    document = load_document()
+    served = [f"`{m.upper()} {path}`" for path, methods in SERVED.items() for m in methods]
+    others = [
+        f"`{m.upper()} {path}`"
+        for path, item in document["paths"].items()
+        for m in item
+        if m in ("get", "post", "patch", "delete") and m not in SERVED.get(path, ())
+    ]
+    return [
+        "## The REST API against Tavus's OpenAPI document",
+        "",
+        "`tests/sandbox/test_openapi.py` generates requests from Tavus's published OpenAPI",
+        "document (a copy in `tests/sandbox/fixtures/tavus-openapi.yml`) for every operation the",
+        "sandbox serves and sends them to the real sandbox over HTTP: valid requests are accepted",
+        "and answered in the documented shapes, invalid ones get a 4xx in Tavus's error shape",
+        '(`{"error": ...}`; `{"message": ...}` for 401 and 422), none gets a 5xx. Every request',
+        "example of the document works verbatim, with its ids: the persona `pcb7a34da5fe` (Life",
+        "Coach) and the replicas `r90bbd427f71` (Rio) and `rf4e9d9790f0` (Nova) exist in every",
+        "sandbox.",
+        "",
+        "Served: " + ", ".join(served) + "; and the same persona and replica operations under",
+        "their newer names, `/v2/pals` and `/v2/faces` (with `pal_id`, `pal_name`,",
+        "`default_face_id`, `pal_type`, `face_id`, `face_name`, `face_type`), which the document",
+        "does not list.",
+        "",
+        "Not served (404 or 405): " + ", ".join(others) + ".",
+        "",
+        "Where the document leaves the answer open:",
+        "",
+        "- `limit` and `page` take any integer; below 1 they mean the defaults (10 a page, the",
+        "  first page), as Tavus's own CLI relies on when it sends `page=0`.",
+        "- A `status` other than `active` or `ended` lists no conversation; `replica_ids`",
+        "  (comma-separated) and `model_name` filter the replicas.",
+        "- Boolean query parameters (`verbose`, `hard`) take `true` or `false`; enum parameters",
+        "  (`persona_type`, `replica_type`) only their values; anything else gets 400.",
+        "- A request body the document does not require may be left out (`{}` is assumed); an",
+        "  explicit `null` for a field is refused (400): no field is documented as nullable.",
+        "- `GET /v2/conversations/{id}?verbose=true` adds `events`: the webhooks the",
+        "  conversation sent (`system.replica_joined`, `system.shutdown`,",
+        "  `application.transcription_ready`, ...) with ISO 8601 timestamps; the in-room events",
+        "  are only in the room.",
+        "",
+        "Where the sandbox differs from the document:",
+        "",
+        *(f"- {difference}" for difference in DIFFERENCES),
+        "",
+    ]
 
 
 @pytest.fixture

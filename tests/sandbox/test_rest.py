@@ -13,6 +13,8 @@ import pytest
 from cvi_app.sandbox.catalog import (
     ASSISTANT_PERSONA_ID,
     DEFAULT_REPLICA_ID,
+    EXAMPLE_PERSONA_ID,
+    EXAMPLE_REPLICA_IDS,
     PERCEPTION_PERSONA_ID,
     PLACEHOLDER_THUMBNAIL,
     STOCK_REPLICA_IDS,
@@ -273,12 +275,40 @@ async def test_list_pages_newest_first_with_total_count_and_status_filter(
 
 
 @pytest.mark.parametrize(
-    "params", [{"limit": "0"}, {"page": "x"}, {"status": "paused"}], ids=["limit", "page", "status"]
+    ("path", "params"),
+    [
+        ("/conversations", {"limit": "ten"}),
+        ("/conversations", {"page": "x"}),
+        ("/personas", {"persona_type": "stock"}),
+        ("/replicas", {"verbose": "maybe"}),
+    ],
+    ids=["limit", "page", "persona_type", "verbose"],
 )
-async def test_bad_list_parameters_get_400(api: httpx.AsyncClient, params: dict[str, str]) -> None:
-    response = await api.get("/conversations", params=params)
+async def test_list_parameters_of_the_wrong_type_get_400(
+    api: httpx.AsyncClient, path: str, params: dict[str, str]
+) -> None:
+    response = await api.get(path, params=params)
     assert response.status_code == 400
     assert next(iter(params)) in response.json()["error"]
+
+
+@pytest.mark.parametrize("path", ["/conversations", "/personas", "/replicas", "/pals", "/faces"])
+async def test_the_official_clients_zero_paging_lists_the_first_page(
+    api: httpx.AsyncClient, path: str
+) -> None:
+    # Tavus's CLI sends page=0 and limit=0 when no page was chosen.
+    first = (await api.get(path)).json()
+    for params in ({"page": "0"}, {"limit": "0"}, {"page": "0", "limit": "0"}, {"page": "-3"}):
+        response = await api.get(path, params=params)
+        assert response.status_code == 200, response.text
+        assert response.json() == first
+
+
+async def test_an_unknown_status_lists_no_conversation(api: httpx.AsyncClient) -> None:
+    await create(api)
+    response = await api.get("/conversations", params={"status": "paused"})
+    assert response.status_code == 200
+    assert response.json() == {"data": [], "total_count": 0}
 
 
 async def test_unknown_conversation_ids_get_404(api: httpx.AsyncClient) -> None:
@@ -364,8 +394,15 @@ async def test_stock_personas_are_listed_with_tools_and_perception(api: httpx.As
     listing = (await api.get("/personas")).json()
     by_id = {p["persona_id"]: p for p in listing["data"]}
 
-    assert listing["total_count"] == 3
-    assert set(by_id) == {ASSISTANT_PERSONA_ID, SUPPORT_PERSONA_ID, PERCEPTION_PERSONA_ID}
+    assert listing["total_count"] == 4
+    assert set(by_id) == {
+        ASSISTANT_PERSONA_ID,
+        SUPPORT_PERSONA_ID,
+        PERCEPTION_PERSONA_ID,
+        EXAMPLE_PERSONA_ID,
+    }
+    system = (await api.get("/personas", params={"persona_type": "system"})).json()
+    assert EXAMPLE_PERSONA_ID not in {p["persona_id"] for p in system["data"]}
     tools = by_id[SUPPORT_PERSONA_ID]["layers"]["llm"]["tools"]
     assert [t["function"]["name"] for t in tools] == ["get_weather", "lookup_order"]
     assert tools[0]["function"]["parameters"]["required"] == ["city"]
@@ -414,7 +451,8 @@ async def test_persona_lifecycle_create_patch_delete(api: httpx.AsyncClient) -> 
     assert shown["persona_name"] == "Head Coach"
     assert shown["context"] == "Tennis."
     assert [t["function"]["name"] for t in shown["layers"]["llm"]["tools"]] == ["book_court"]
-    assert (await api.get("/personas", params={"persona_type": "user"})).json()["total_count"] == 1
+    users = (await api.get("/personas", params={"persona_type": "user"})).json()
+    assert {p["persona_id"] for p in users["data"]} == {pid, EXAMPLE_PERSONA_ID}
 
     assert (await api.delete(f"/personas/{pid}")).status_code == 204
     assert (await api.get(f"/personas/{pid}")).status_code == 404
@@ -425,14 +463,15 @@ async def test_persona_lifecycle_create_patch_delete(api: httpx.AsyncClient) -> 
     ("patch", "words"),
     [
         ({"op": "replace", "path": "/persona_name", "value": "x"}, "array"),
-        ([{"op": "replace", "path": "/persona_name"}], "value"),
-        ([{"op": "rename", "path": "/persona_name", "value": "x"}], "op"),
         ([{"op": "replace", "path": "/no_such_field", "value": "x"}], "patch"),
         ([{"op": "replace", "path": "/persona_id", "value": "p999"}], "id"),
         ([{"op": "add", "path": "/layers/llm/tools/-", "value": {"type": "function"}}], "function"),
-        ([], "at least one"),
+        (
+            [{"op": "add", "path": "/layers/tts", "value": {"pronunciation_dictionary_id": {}}}],
+            "tts",
+        ),
     ],
-    ids=["not-array", "no-value", "unknown-op", "missing-target", "id-change", "bad-tool", "empty"],
+    ids=["not-array", "missing-target", "id-change", "bad-tool", "bad-field-type"],
 )
 async def test_bad_persona_patches_get_400_and_change_nothing(
     api: httpx.AsyncClient, patch: Any, words: str
@@ -444,6 +483,50 @@ async def test_bad_persona_patches_get_400_and_change_nothing(
     assert response.status_code == 400
     assert words in response.json()["error"]
     assert (await api.get(f"/personas/{pid}")).json()["data"][0]["persona_name"] == "P"
+
+
+@pytest.mark.parametrize(
+    ("patch", "words"),
+    [
+        ([{"op": "replace", "path": "/persona_name"}], "value"),
+        ([{"op": "rename", "path": "/persona_name", "value": "x"}], "op"),
+        ([{"op": "remove", "path": "persona_name"}], "JSON Pointer"),
+    ],
+    ids=["no-value", "unknown-op", "not-a-pointer"],
+)
+async def test_a_body_that_is_not_a_json_patch_gets_422_with_tavus_message(
+    api: httpx.AsyncClient, patch: Any, words: str
+) -> None:
+    pid = (await api.post("/personas", json={"persona_name": "P"})).json()["persona_id"]
+    response = await api.patch(f"/personas/{pid}", json=patch)
+    assert response.status_code == 422
+    message = response.json()["message"]
+    assert message.startswith("Invalid JSON patch format") and words in message
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [[], [{"op": "replace", "path": "/persona_name", "value": "P"}]],
+    ids=["empty", "same-value"],
+)
+async def test_a_patch_that_changes_nothing_gets_304(api: httpx.AsyncClient, patch: Any) -> None:
+    pid = (await api.post("/personas", json={"persona_name": "P"})).json()["persona_id"]
+    before = (await api.get(f"/personas/{pid}")).json()
+    response = await api.patch(f"/personas/{pid}", json=patch)
+    assert response.status_code == 304
+    assert (await api.get(f"/personas/{pid}")).json() == before
+
+
+async def test_a_persona_field_of_the_wrong_type_gets_400_naming_it(
+    api: httpx.AsyncClient,
+) -> None:
+    before = (await api.get("/personas")).json()["total_count"]
+    response = await api.post(
+        "/personas", json={"layers": {"tts": {"pronunciation_dictionary_id": {}}}}
+    )
+    assert response.status_code == 400
+    assert "layers.tts.pronunciation_dictionary_id" in response.json()["error"]
+    assert (await api.get("/personas")).json()["total_count"] == before
 
 
 async def test_stock_personas_cannot_be_changed_or_deleted(api: httpx.AsyncClient) -> None:
@@ -487,8 +570,9 @@ async def test_stock_replicas_are_trained_and_show_the_placeholder_image(
     api: httpx.AsyncClient,
 ) -> None:
     listing = (await api.get("/replicas")).json()
-    assert listing["total_count"] == len(STOCK_REPLICA_IDS)
-    assert [r["replica_id"] for r in listing["data"]] == list(STOCK_REPLICA_IDS)
+    every = [*STOCK_REPLICA_IDS, *EXAMPLE_REPLICA_IDS]
+    assert listing["total_count"] == len(every)
+    assert [r["replica_id"] for r in listing["data"]] == every
     for replica in listing["data"]:
         assert replica["status"] == "completed"
         assert replica["thumbnail_video_url"] == PLACEHOLDER_THUMBNAIL
@@ -496,8 +580,8 @@ async def test_stock_replicas_are_trained_and_show_the_placeholder_image(
     one = await api.get(f"/replicas/{STOCK_REPLICA_IDS[1]}", params={"verbose": "true"})
     assert one.json()["replica_name"] == "Nathan"
     assert (await api.get("/replicas/r00000000000")).status_code == 404
-    second_page = (await api.get("/replicas", params={"limit": 2, "page": 2})).json()
-    assert [r["replica_id"] for r in second_page["data"]] == [STOCK_REPLICA_IDS[2]]
+    third_page = (await api.get("/replicas", params={"limit": 2, "page": 3})).json()
+    assert [r["replica_id"] for r in third_page["data"]] == [every[4]]
 
 
 # --- newer names: pals and faces ----------------------------------------------------------------
@@ -527,7 +611,7 @@ async def test_pals_are_personas_under_their_newer_names(api: httpx.AsyncClient)
 
 async def test_faces_are_replicas_under_their_newer_names(api: httpx.AsyncClient) -> None:
     listing = (await api.get("/faces")).json()
-    assert [f["face_id"] for f in listing["data"]] == list(STOCK_REPLICA_IDS)
+    assert [f["face_id"] for f in listing["data"]] == [*STOCK_REPLICA_IDS, *EXAMPLE_REPLICA_IDS]
     face = (await api.get(f"/faces/{STOCK_REPLICA_IDS[0]}")).json()
     assert face["face_name"] == "Anna"
     assert "replica_id" not in face
@@ -562,3 +646,16 @@ async def test_a_delay_fault_stalls_then_answers_normally(
     response = await api.get(f"/replicas/{DEFAULT_REPLICA_ID}")
     assert response.status_code == 200
     assert sandbox_server.registry.faults.pending == 0
+
+
+async def test_replicas_filter_by_ids_type_and_model(api: httpx.AsyncClient) -> None:
+    async def ids(**params: str) -> list[str]:
+        response = await api.get("/replicas", params=params)
+        assert response.status_code == 200, response.text
+        return [r["replica_id"] for r in response.json()["data"]]
+
+    wanted = f"{STOCK_REPLICA_IDS[1]},{EXAMPLE_REPLICA_IDS[0]}"
+    assert await ids(replica_ids=wanted) == [STOCK_REPLICA_IDS[1], EXAMPLE_REPLICA_IDS[0]]
+    assert await ids(replica_type="system") == list(STOCK_REPLICA_IDS)
+    assert await ids(replica_type="user") == list(EXAMPLE_REPLICA_IDS)
+    assert await ids(model_name="phoenix-4") == [EXAMPLE_REPLICA_IDS[1]]

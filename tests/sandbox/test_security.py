@@ -323,8 +323,9 @@ async def test_a_chunked_body_under_the_cap_is_read_whole(api: httpx.AsyncClient
         ({"persona_id": "p" * (MAX_ID_CHARS + 1)}, "persona_id"),
         ({"replica_id": "r" * (MAX_ID_CHARS + 1)}, "replica_id"),
         ({"properties": {"language": "l" * (MAX_LANGUAGE_CHARS + 1)}}, "properties.language"),
-        ({"document_tags": ["t" * MAX_EXTRA_FIELDS_BYTES]}, "unknown fields"),
-        ({"properties": {"recording_storage": "s" * MAX_EXTRA_FIELDS_BYTES}}, "unknown fields"),
+        ({"document_tags": ["t" * (MAX_NAME_CHARS + 1)]}, "document_tags.0"),
+        ({"future_setting": ["t" * MAX_EXTRA_FIELDS_BYTES]}, "unknown fields"),
+        ({"properties": {"future_storage": "s" * MAX_EXTRA_FIELDS_BYTES}}, "unknown fields"),
     ],
     ids=lambda value: value if isinstance(value, str) else None,
 )
@@ -368,7 +369,8 @@ def big_layers() -> dict[str, Any]:
         ({"context": "c" * (MAX_PROMPT_CHARS + 1)}, "context"),
         ({"default_replica_id": "r" * (MAX_ID_CHARS + 1)}, "default_replica_id"),
         ({"layers": big_layers()}, "layers"),
-        ({"document_ids": ["d" * MAX_EXTRA_FIELDS_BYTES]}, "unknown fields"),
+        ({"document_ids": ["d" * (MAX_ID_CHARS + 1)]}, "document_ids.0"),
+        ({"future_setting": ["d" * MAX_EXTRA_FIELDS_BYTES]}, "unknown fields"),
     ],
     ids=lambda value: value if isinstance(value, str) else None,
 )

@@ -11,6 +11,7 @@ import pytest
 from cvi_app.sandbox.catalog import (
     ASSISTANT_PERSONA_ID,
     DEFAULT_REPLICA_ID,
+    EXAMPLE_PERSONA_ID,
     PERCEPTION_PERSONA_ID,
     STOCK_REPLICA_IDS,
     SUPPORT_PERSONA_ID,
@@ -162,7 +163,7 @@ async def test_hard_delete_removes_the_conversation_for_good(
 
 
 async def test_personas_list_get_create_update_delete(tavus: TavusClient) -> None:
-    stock = await tavus.list_personas()
+    stock = await tavus.list_personas(persona_type="system")
     assert stock.total_count == 3
     support = await tavus.get_persona(SUPPORT_PERSONA_ID)
     assert [t.function.name for t in support.tools] == ["get_weather", "lookup_order"]
@@ -176,7 +177,7 @@ async def test_personas_list_get_create_update_delete(tavus: TavusClient) -> Non
     )
     assert created.persona_type == "user"
     mine = await tavus.list_personas(persona_type="user")
-    assert [p.persona_id for p in mine.data] == [created.persona_id]
+    assert [p.persona_id for p in mine.data] == [EXAMPLE_PERSONA_ID, created.persona_id]
 
     updated = await tavus.update_persona(
         created.persona_id,
@@ -195,7 +196,7 @@ async def test_personas_list_get_create_update_delete(tavus: TavusClient) -> Non
 
 
 async def test_replicas_list_and_get(tavus: TavusClient) -> None:
-    replicas = await tavus.list_replicas(limit=2)
+    replicas = await tavus.list_replicas(limit=2, replica_type="system")
     assert replicas.total_count == 3
     assert [r.replica_id for r in replicas.data] == list(STOCK_REPLICA_IDS[:2])
     replica = await tavus.get_replica(STOCK_REPLICA_IDS[2], verbose=True)
@@ -206,7 +207,7 @@ async def test_replicas_list_and_get(tavus: TavusClient) -> None:
 
 
 async def test_pals_and_faces_parse_into_personas_and_replicas(tavus: TavusClient) -> None:
-    pals = await tavus.list_pals(limit=10)
+    pals = await tavus.list_pals(limit=10, pal_type="system")
     assert {p.persona_id for p in pals.data} == {
         ASSISTANT_PERSONA_ID,
         SUPPORT_PERSONA_ID,
@@ -217,7 +218,7 @@ async def test_pals_and_faces_parse_into_personas_and_replicas(tavus: TavusClien
     assert pal.default_replica_id is not None
     assert [t.function.name for t in pal.tools] == ["get_weather", "lookup_order"]
 
-    faces = await tavus.list_faces()
+    faces = await tavus.list_faces(face_type="system")
     assert [f.replica_id for f in faces.data] == list(STOCK_REPLICA_IDS)
     face = await tavus.get_face(STOCK_REPLICA_IDS[0])
     assert face.replica_name == "Anna"
@@ -438,7 +439,8 @@ async def test_an_injected_http_client_is_used_and_left_open(
         async with TavusClient(
             api_key=sandbox_server.api_key, base_url=sandbox_server.base_url, http_client=http
         ) as client:
-            assert (await client.list_replicas()).total_count == 3
+            listing = await client.list_replicas(replica_type="system")
+            assert listing.total_count == 3
         assert not http.is_closed
         assert (await http.get(f"{sandbox_server.base_url}/replicas")).status_code == 401
 

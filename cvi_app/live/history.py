@@ -16,7 +16,7 @@ from typing import Any
 
 from cvi_app.live.bus import EventBus, Subscription
 from cvi_app.live.session import ConversationSession
-from cvi_app.live.updates import EventReceived, InteractionSent, LiveUpdate, SpeakingChanged
+from cvi_app.live.updates import EventReceived, InteractionSent, LiveUpdate
 from cvi_app.protocol import ProtocolError, parse_event, validate_interaction
 from cvi_app.store.db import get_engine, run_in_transaction
 from cvi_app.store.events import list_events_before_update
@@ -110,17 +110,13 @@ async def restore(
 
     Returns:
         The subscription (the caller closes it) and the restored updates, in order, each once;
-        for a live session they end with who is speaking at the moment of the snapshot.
+        for a live session they end with `session.now()` (who speaks, who is there).
     """
     subscription = bus.subscribe(conversation_id)
     # No await between the subscription and the snapshot: together they miss nothing.
     snapshot = session.replay_snapshot()[-limit:] if session is not None else []
-    # Who speaks now, as of the snapshot: the speaking change itself may be older than it.
-    speaking = (
-        [SpeakingChanged(replica=session.speaking.replica, user=session.speaking.user)]
-        if session is not None
-        else []
-    )
+    # Who speaks and who is there, as of the snapshot: those changes may be older than it.
+    now = session.now() if session is not None else []
     try:
         older: list[LiveUpdate] = []
         room = limit - len(snapshot)
@@ -129,7 +125,7 @@ async def restore(
             if session is not None:
                 await session.recorder.flush()  # what is older than the replay is in the store
             older = await stored_updates(conversation_id, before_update_id=first, limit=room)
-        updates = _once([*older, *snapshot, *speaking])
+        updates = _once([*older, *snapshot, *now])
     except BaseException:
         subscription.close()
         raise

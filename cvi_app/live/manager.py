@@ -270,13 +270,13 @@ class SessionManager:
         """Raise `NotAllowedError` unless `owner` controls the conversation."""
         known = await self.owner_of(conversation_id)
         if not is_owner(known, owner):
-            raise NotAllowedError("This conversation belongs to someone else.")
+            raise NotAllowedError()
 
     def session_for(self, conversation_id: str, *, owner: str) -> ConversationSession:
         """The live session of a conversation this owner controls."""
         known = self._owners.get(conversation_id)
         if not is_owner(known, owner):
-            raise NotAllowedError("This conversation belongs to someone else.")
+            raise NotAllowedError()
         session = self._sessions.get(conversation_id)
         if session is None:
             raise SessionError("This conversation is not live any more.")

@@ -94,7 +94,7 @@ class Outbox:
         """Send one interaction without taking from the rate limit (tool results, chunks)."""
         if interaction.conversation_id != self.conversation_id:
             raise SessionError("That message belongs to another conversation.")
-        await self._transport.send(interaction.to_message())
+        await self._transport.send(interaction)
         self._sent(interaction)
 
     def _open_or_refuse(self, limiter: TokenBucket, refusal: str) -> None:

@@ -26,6 +26,7 @@ from cvi_app.live.bus import EventBus
 from cvi_app.live.errors import SendRateLimited, SessionEnded, SessionError
 from cvi_app.live.inbound import InboundPipeline
 from cvi_app.live.outbound import Outbox
+from cvi_app.live.presence import Presence
 from cvi_app.live.recorder import ConversationRecorder
 from cvi_app.live.speaking import SpeakingTracker
 from cvi_app.live.tool_calls import ToolCalls
@@ -127,6 +128,7 @@ class ConversationSession:
         self.status: SessionStatus = "joining"
         self.end_reason: str | None = None
         self.speaking = SpeakingTracker()
+        self._presence = Presence(transport)
         self._inbound = InboundPipeline(
             conversation_id,
             is_replica=transport.is_replica,
@@ -186,6 +188,7 @@ class ConversationSession:
         await self.transport.join()
         self._empty_room.look()
         self._set_status("live")
+        self._publish(self._presence.snapshot("connected"))
 
     @property
     def ended(self) -> bool:
@@ -231,6 +234,7 @@ class ConversationSession:
             await self.transport.leave()
         except Exception:
             logger.exception("conversation %s: leaving the room failed", self.conversation_id)
+        self._publish(self._presence.snapshot("left"))
         await self.recorder.flush()
         if self._on_end is not None:
             self._on_end(reason)
@@ -276,10 +280,13 @@ class ConversationSession:
     async def _on_participant_joined(self, participant: Participant) -> None:
         if not participant.is_replica:
             self._empty_room.person_joined()
+        if not self.ended:
+            self._publish(self._presence.snapshot())
 
     async def _on_participant_left(self, participant: Participant) -> None:
         if self.ended:
             return
+        self._publish(self._presence.snapshot())
         if participant.is_replica:
             logger.info("conversation %s: the replica left the room", self.conversation_id)
             return
@@ -291,10 +298,12 @@ class ConversationSession:
     async def _on_reconnecting(self, reason: str) -> None:
         if not self.ended:
             self._notice("connection", "The connection to the room was lost; reconnecting…")
+            self._publish(self._presence.snapshot("reconnecting"))
 
     async def _on_reconnected(self, participant: Participant) -> None:
         if not self.ended:
             self._notice("connection", "Reconnected to the room.", active=False)
+            self._publish(self._presence.snapshot("connected"))
 
     # ---- publishing ---------------------------------------------------------------------
 
@@ -323,6 +332,15 @@ class ConversationSession:
             update = update.model_copy(update={"update_id": self._next_update_id()})
         self._replay.append(update)
         self.bus.publish(self.conversation_id, update)
+
+    def now(self) -> list[LiveUpdate]:
+        """Who is speaking and who is in the call at this moment (unnumbered updates).
+
+        A tab that restores the conversation applies these after the replay: the changes
+        themselves may be older than the replay holds.
+        """
+        speaking = SpeakingChanged(replica=self.speaking.replica, user=self.speaking.user)
+        return [speaking, self._presence.snapshot()]
 
     def replay_snapshot(self) -> list[LiveUpdate]:
         """The latest published updates (at most `replay_size`), oldest first.

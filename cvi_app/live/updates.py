@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -82,6 +82,34 @@ class SpeakingChanged(_Update):
     user: bool
 
 
+class PresentParticipant(BaseModel):
+    """Someone in the call, as the room shows them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    role: Literal["replica", "app", "person"]
+    joined_at: datetime
+
+
+class PresenceChanged(_Update):
+    """Who is in the call (at most `MAX_SHOWN`), and the app's own link to the room."""
+
+    MAX_SHOWN: ClassVar[int] = 20
+
+    kind: Literal["presence"] = "presence"
+    participants: list[PresentParticipant] = Field(default_factory=list)
+    others: int = Field(default=0, description="People in the call beyond the ones listed.")
+    link: Literal["joining", "connected", "reconnecting", "left"] = "joining"
+
+
 LiveUpdate = (
-    EventReceived | InteractionSent | ToolCallUpdate | StatusChanged | Notice | SpeakingChanged
+    EventReceived
+    | InteractionSent
+    | ToolCallUpdate
+    | StatusChanged
+    | Notice
+    | SpeakingChanged
+    | PresenceChanged
 )

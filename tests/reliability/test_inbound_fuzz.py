@@ -66,7 +66,7 @@ def rejections(caplog: pytest.LogCaptureFixture, since: int) -> list[str]:
     return [
         record.getMessage()
         for record in caplog.records[since:]
-        if record.name == "cvi_app.live.session" and record.levelno == logging.WARNING
+        if record.name == "cvi_app.live.inbound" and record.levelno == logging.WARNING
     ]
 
 

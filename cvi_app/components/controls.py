@@ -10,6 +10,9 @@ from cvi_app.protocol import SENSITIVITY_LEVELS
 
 NO_PENDING: list[str] = []
 
+MAX_MESSAGE_CHARS = 4000
+"""The most the message box holds: a message must fit one 4 KB app-message (Echo splits)."""
+
 
 def _pending(pending: rx.Var[list[str]] | list[str], name: str) -> rx.Var[bool] | bool:
     """Whether the control `name` is being sent (its button then shows a spinner)."""
@@ -28,13 +31,9 @@ def _control_button(
     **style: Any,
 ) -> rx.Component:
     """A control's button: disabled while controls cannot be used, spinning while it is sent."""
-    return rx.button(
-        label,
-        on_click=on_click,
-        disabled=~enabled,
-        loading=_pending(pending, action),
-        **style,
-    )
+    if on_click is not None:
+        style["on_click"] = on_click
+    return rx.button(label, disabled=~enabled, loading=_pending(pending, action), **style)
 
 
 def message_controls(
@@ -46,58 +45,73 @@ def message_controls(
     on_interrupt: Any,
     on_end: Any,
     enabled: rx.Var[bool],
+    can_send: rx.Var[bool],
     pending: rx.Var[list[str]] | list[str] = NO_PENDING,
 ) -> rx.Component:
     """The message box with Respond, Echo, Interrupt and End conversation.
 
-    A control in `pending` is being sent: its button is disabled and shows a spinner (its
-    accessible name stays the same).
+    Enter sends the message as Respond, Shift+Enter starts a new line. Respond and Echo wait for
+    `can_send` (something written, the call live); a control in `pending` is being sent: its
+    button is disabled and shows a spinner (its accessible name stays the same).
     """
-    return rx.vstack(
-        rx.text_area(
-            value=message,
-            on_change=on_change,
-            placeholder="Type what the user says (Respond) or what the replica says (Echo)",
-            aria_label="Message",
+    return rx.form(
+        rx.vstack(
+            rx.text_area(
+                value=message,
+                on_change=on_change,
+                name="message",
+                enter_key_submit=True,
+                placeholder="What the user says (Enter: Respond) or the replica says (Echo)",
+                aria_label="Message",
+                max_length=MAX_MESSAGE_CHARS,
+                width="100%",
+                rows="3",
+            ),
+            rx.hstack(
+                _control_button(
+                    "Respond",
+                    action="respond",
+                    on_click=None,
+                    enabled=can_send,
+                    pending=pending,
+                    type="submit",
+                ),
+                _control_button(
+                    "Echo",
+                    action="echo",
+                    on_click=on_echo,
+                    enabled=can_send,
+                    pending=pending,
+                    variant="soft",
+                    type="button",
+                ),
+                _control_button(
+                    "Interrupt",
+                    action="interrupt",
+                    on_click=on_interrupt,
+                    enabled=enabled,
+                    pending=pending,
+                    variant="outline",
+                    type="button",
+                ),
+                rx.spacer(),
+                _control_button(
+                    "End conversation",
+                    action="end",
+                    on_click=on_end,
+                    enabled=enabled,
+                    pending=pending,
+                    color_scheme="red",
+                    variant="soft",
+                    type="button",
+                ),
+                width="100%",
+                wrap="wrap",
+            ),
             width="100%",
-            rows="3",
         ),
-        rx.hstack(
-            _control_button(
-                "Respond",
-                action="respond",
-                on_click=on_respond,
-                enabled=enabled,
-                pending=pending,
-            ),
-            _control_button(
-                "Echo",
-                action="echo",
-                on_click=on_echo,
-                enabled=enabled,
-                pending=pending,
-                variant="soft",
-            ),
-            _control_button(
-                "Interrupt",
-                action="interrupt",
-                on_click=on_interrupt,
-                enabled=enabled,
-                pending=pending,
-                variant="outline",
-            ),
-            rx.spacer(),
-            _control_button(
-                "End conversation",
-                action="end",
-                on_click=on_end,
-                enabled=enabled,
-                pending=pending,
-                color_scheme="red",
-            ),
-            width="100%",
-            wrap="wrap",
-        ),
+        on_submit=on_respond,
+        reset_on_submit=False,
         width="100%",
     )
 
@@ -149,28 +163,34 @@ def sensitivity_controls(
     interrupt: rx.Var[str],
     on_pause: Any,
     on_interrupt: Any,
+    enabled: rx.Var[bool] | bool = True,
 ) -> rx.Component:
     """Selects for the two turn-taking sensitivities (one message each)."""
     return rx.hstack(
-        rx.vstack(
-            rx.text("Pause sensitivity", size="1"),
-            rx.select(
-                list(SENSITIVITY_LEVELS),
-                value=pause,
-                on_change=on_pause,
-                aria_label="Pause sensitivity",
-            ),
-        ),
-        rx.vstack(
-            rx.text("Interrupt sensitivity", size="1"),
-            rx.select(
-                list(SENSITIVITY_LEVELS),
-                value=interrupt,
-                on_change=on_interrupt,
-                aria_label="Interrupt sensitivity",
-            ),
-        ),
+        _select("Pause sensitivity", pause, on_pause, enabled),
+        _select("Interrupt sensitivity", interrupt, on_interrupt, enabled),
         spacing="4",
+        wrap="wrap",
+    )
+
+
+def _select(label: str, value: rx.Var[str], on_change: Any, enabled: rx.Var[bool] | bool):
+    """A labelled select; the label names its trigger (what a screen reader announces)."""
+    trigger_id = label.lower().replace(" ", "-")
+    return rx.vstack(
+        rx.el.label(label, html_for=trigger_id, style={"font_size": "var(--font-size-1)"}),
+        rx.select.root(
+            rx.select.trigger(id=trigger_id, aria_label=label),
+            rx.select.content(
+                rx.foreach(
+                    list(SENSITIVITY_LEVELS), lambda level: rx.select.item(level, value=level)
+                )
+            ),
+            value=value,
+            on_change=on_change,
+            disabled=~enabled if isinstance(enabled, rx.Var) else not enabled,
+        ),
+        spacing="1",
     )
 
 
@@ -190,8 +210,9 @@ def audio_upload(
     upload = rx.upload_files_chunk(upload_id=upload_id)
     return rx.hstack(
         rx.upload(
-            rx.button("Choose WAV", variant="outline", size="1"),
+            rx.button("Choose WAV", variant="outline", size="1", disabled=~enabled),
             id=upload_id,
+            disabled=~enabled,
             accept={"audio/wav": [".wav"], "audio/x-wav": [".wav"]},
             max_files=1,
             border="none",
@@ -259,6 +280,7 @@ def tool_answer_form(
     answer: rx.Var[str],
     on_change: Any,
     on_answer: Any,
+    enabled: rx.Var[bool] | bool = True,
     pending: rx.Var[bool] | bool = False,
 ) -> rx.Component:
     """Answer, by hand, tool calls that no built-in tool handles (one button per waiting call)."""
@@ -281,6 +303,7 @@ def tool_answer_form(
                         call_id,
                         size="1",
                         loading=pending,
+                        disabled=~enabled if isinstance(enabled, rx.Var) else not enabled,
                         on_click=on_answer(call_id),
                     ),
                 ),
@@ -288,4 +311,119 @@ def tool_answer_form(
             ),
             width="100%",
         ),
+    )
+
+
+def participants_panel(
+    *,
+    participants: rx.Var[list[dict[str, str]]],
+    others: rx.Var[int],
+    link: rx.Var[str],
+    join_link: rx.Var[str],
+) -> rx.Component:
+    """Who is in the call, the app's own link to it, and the conversation's join link."""
+    link_words = rx.match(
+        link,
+        ("connected", "The app is connected to the room."),
+        ("reconnecting", "The app lost the room and is reconnecting…"),
+        ("left", "The app has left the room."),
+        ("joining", "The app is joining the room…"),
+        "",
+    )
+    return rx.vstack(
+        rx.heading("In the call", size="2", as_="h3"),
+        rx.text(link_words, size="1", id="room-link"),
+        rx.el.ul(
+            rx.foreach(
+                participants,
+                lambda row: rx.el.li(
+                    rx.text(
+                        rx.text.strong(row["name"]),
+                        " · ",
+                        row["role"],
+                        " · joined ",
+                        row["joined"],
+                        size="2",
+                    )
+                ),
+            ),
+            aria_label="Participants",
+            style={"margin": "0", "padding_left": "1.25rem"},
+        ),
+        rx.cond(others > 0, rx.text("and ", others, " more", size="1")),
+        rx.cond(
+            join_link != "",
+            rx.hstack(
+                rx.input(
+                    value=join_link,
+                    read_only=True,
+                    aria_label="Join link",
+                    size="1",
+                    width="100%",
+                ),
+                rx.button(
+                    "Copy join link",
+                    size="1",
+                    variant="soft",
+                    type="button",
+                    on_click=[
+                        rx.set_clipboard(join_link),
+                        rx.toast.success("The join link was copied."),
+                    ],
+                ),
+                width="100%",
+                align="center",
+            ),
+        ),
+        width="100%",
+        spacing="2",
+    )
+
+
+def advanced_composer(
+    *,
+    message: rx.Var[str],
+    on_change: Any,
+    templates: list[str],
+    on_template: Any,
+    on_send: Any,
+    enabled: rx.Var[bool],
+    pending: rx.Var[bool] | bool = False,
+) -> rx.Component:
+    """Send any interaction as JSON, checked by the protocol's models before it goes out."""
+    return rx.el.details(
+        rx.el.summary("Send an interaction as JSON", style={"cursor": "pointer"}),
+        rx.vstack(
+            rx.hstack(
+                rx.el.label("Template", html_for="composer-template"),
+                rx.select.root(
+                    rx.select.trigger(
+                        id="composer-template", aria_label="Template", placeholder="Pick one"
+                    ),
+                    rx.select.content(*[rx.select.item(name, value=name) for name in templates]),
+                    on_change=on_template,
+                ),
+                align="center",
+                wrap="wrap",
+            ),
+            rx.text_area(
+                value=message,
+                on_change=on_change,
+                aria_label="Interaction JSON",
+                placeholder='{"message_type": "conversation", "event_type": ...}',
+                rows="8",
+                width="100%",
+                style={"font_family": "var(--code-font-family)"},
+            ),
+            rx.button(
+                "Send JSON",
+                on_click=on_send,
+                disabled=~enabled,
+                loading=pending,
+                type="button",
+            ),
+            width="100%",
+            padding_top="0.5rem",
+        ),
+        width="100%",
     )

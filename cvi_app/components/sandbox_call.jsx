@@ -8,7 +8,7 @@
 // white overlays, which stay the same in both: the picture does not change with the theme.
 import React, { useState } from "react";
 import { useCallEvents } from "./call_shared.js";
-import { useSandboxRoom } from "./sandbox_room.js";
+import { MAX_SAY_CHARS, captionTail, useSandboxRoom } from "./sandbox_room.js";
 
 const DEFAULT_REPLICA_IMAGE = "/sandbox_replica.svg";
 
@@ -107,7 +107,7 @@ export function ReplicaTile({ image, speaking, caption }) {
  * The status line and the "Say something" box. `say(words)` returns whether the words went
  * out: only then is the box cleared and the words shown as said.
  */
-export function SayBox({ status, canSay, say }) {
+export function SayBox({ status, canSay, say, showBox }) {
   const [text, setText] = useState("");
   const [youSaid, setYouSaid] = useState("");
   const submit = (event) => {
@@ -121,38 +121,43 @@ export function SayBox({ status, canSay, say }) {
     <>
       <p role="status" style={styles.status}>
         {status}
-        {youSaid ? ` · You said: ${youSaid}` : ""}
+        {youSaid ? ` · You said: ${captionTail(youSaid)}` : ""}
       </p>
-      <form onSubmit={submit} style={styles.form}>
-        <input
-          type="text"
-          aria-label="Say something"
-          placeholder="Type what you say…"
-          autoComplete="off"
-          value={text}
-          onChange={(event) => setText(event.target.value)}
-          style={styles.input}
-        />
-        <button type="submit" disabled={!canSay} style={styles.button(canSay)}>
-          Say
-        </button>
-      </form>
+      {showBox ? (
+        <form onSubmit={submit} style={styles.form}>
+          <input
+            type="text"
+            aria-label="Say something"
+            placeholder="Type what you say…"
+            autoComplete="off"
+            value={text}
+            maxLength={MAX_SAY_CHARS}
+            onChange={(event) => setText(event.target.value)}
+            style={styles.input}
+          />
+          <button type="submit" disabled={!canSay} style={styles.button(canSay)}>
+            Say
+          </button>
+        </form>
+      ) : null}
     </>
   );
 }
 
 export function SandboxCall(props) {
   const { id, url, token, userName, replicaImage, className, style } = props;
+  // A page that knows better (the room: the server's view of the call) passes these in.
+  const { speaking, caption, showSayBox = true } = props;
   const fire = useCallEvents("SandboxCall", props);
   const room = useSandboxRoom({ id, url, token, userName }, fire);
   return (
     <div id={id} className={className} style={{ ...styles.root, ...style }}>
       <ReplicaTile
         image={replicaImage || DEFAULT_REPLICA_IMAGE}
-        speaking={room.speaking}
-        caption={room.caption}
+        speaking={speaking ?? room.speaking}
+        caption={caption ?? room.caption}
       />
-      <SayBox status={room.status} canSay={room.joined} say={room.say} />
+      <SayBox status={room.status} canSay={room.joined} say={room.say} showBox={showSayBox} />
     </div>
   );
 }

@@ -38,6 +38,15 @@ class SandboxCall(CallFrame):
     replica_image: rx.Var[str]
     """The picture on the replica's tile."""
 
+    speaking: rx.Var[bool]
+    """Whether the replica speaks, when the page knows (else the tile follows the room)."""
+
+    caption: rx.Var[str]
+    """The replica's current words, when the page knows (else the tile follows the room)."""
+
+    show_say_box: rx.Var[bool]
+    """Whether to show the "Say something" box (default True; at most 1,000 characters)."""
+
     @classmethod
     def create(cls, *children: rx.Component, **props: object) -> rx.Component:
         """Create the component; the replica image defaults to the app's sandbox asset."""

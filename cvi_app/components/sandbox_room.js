@@ -14,6 +14,8 @@ const CLOSE_TOO_SLOW = 4408; // the room dropped a client that stopped reading: 
 const REPLICA_ROLES = new Set(["replica", "pal"]);
 // Captions show the most recent words of the cumulative streaming text, as subtitles do.
 const CAPTION_CHARS = 180;
+// The most a person may say at once: the words must fit one 4 KB app-message.
+export const MAX_SAY_CHARS = 1000;
 
 export function roomSocketUrl(url, userName, token) {
   const target = new URL(url, window.location.href);
@@ -25,7 +27,7 @@ export function roomSocketUrl(url, userName, token) {
   return target.toString();
 }
 
-const captionTail = (speech) => {
+export const captionTail = (speech) => {
   if (speech.length <= CAPTION_CHARS) return speech;
   const tail = speech.slice(-CAPTION_CHARS);
   const space = tail.indexOf(" ");
@@ -71,20 +73,17 @@ function tileChange(event) {
       return { speaking: true, caption: "" };
     case "conversation.replica.stopped_speaking":
     case "conversation.replica_interrupted":
-      return { speaking: false };
+      return { speaking: false, caption: "" };
     case "conversation.started_speaking":
       return byReplica ? { speaking: true, caption: "" } : null;
     case "conversation.stopped_speaking":
-      return byReplica ? { speaking: false } : null;
+      return byReplica ? { speaking: false, caption: "" } : null;
     case "conversation.utterance.streaming":
       return byReplica && typeof props.speech === "string"
         ? { caption: captionTail(props.speech) }
         : null;
     case "system.shutdown":
-      return {
-        speaking: false,
-        status: `Conversation ended: ${props.shutdown_reason || props.reason || ""}`,
-      };
+      return { speaking: false, caption: "", status: "The conversation has ended." };
     default:
       return null;
   }
@@ -144,7 +143,7 @@ function connectRoom(socketUrl, on) {
       on.frame(frame);
       if (frame.type === "room-closed") {
         const reason = String(frame.reason || "room closed");
-        end(reason, `Room closed: ${reason}`);
+        end(reason, "The conversation has ended.");
         current.close();
       }
     };
@@ -154,7 +153,7 @@ function connectRoom(socketUrl, on) {
       socket = null;
       const why = event.reason || `closed (${event.code})`;
       if (event.code >= 4400 && event.code < 4500 && event.code !== CLOSE_TOO_SLOW) {
-        end(why, `Disconnected: ${why}`);
+        end(why, "The call was disconnected.");
       } else {
         rejoinLater(why);
       }
@@ -221,6 +220,7 @@ export function useSandboxRoom({ id, url, token, userName }, fire) {
     const notJoined = (statusText) => {
       setJoined(false);
       setSpeaking(false);
+      setCaption("");
       setStatus(statusText);
     };
 
@@ -248,6 +248,7 @@ export function useSandboxRoom({ id, url, token, userName }, fire) {
           if (frame.participant.id === replicaId) {
             replicaId = null;
             setSpeaking(false);
+            setCaption("");
           }
           fire("onParticipantLeft", participantView(frame.participant));
           break;
@@ -256,8 +257,9 @@ export function useSandboxRoom({ id, url, token, userName }, fire) {
           fire("onAppMessage", frame.data, frame.fromId);
           break;
         case "error":
-          setStatus(`Error: ${frame.reason}`);
-          fire("onError", String(frame.reason || "error"));
+          // The room's reason is for the log and the handlers; the person reads one short line.
+          setStatus("The room did not accept that message.");
+          fire("onError", String(frame.reason || "error").slice(0, 500));
           break;
         default:
           break;
@@ -288,13 +290,16 @@ export function useSandboxRoom({ id, url, token, userName }, fire) {
   }, [id, url, token, userName, fire]);
 
   const say = (words) => {
+    if (words.length > MAX_SAY_CHARS) return false;
     const data = {
       message_type: "sandbox",
       event_type: "sandbox.user_speech",
       properties: { text: words },
     };
     if (conversationRef.current) data.conversation_id = conversationRef.current;
-    return roomRef.current?.send({ type: "app-message", data, to: "*" }) ?? false;
+    const sent = roomRef.current?.send({ type: "app-message", data, to: "*" }) ?? false;
+    if (sent) setStatus("Connected"); // an earlier refusal no longer applies
+    return sent;
   };
 
   return { status, joined, speaking, caption, say };

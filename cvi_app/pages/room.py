@@ -1,13 +1,19 @@
-"""The room: the call view, every control, and the live transcript, events and tool calls."""
+"""The room: the call, the conversation (transcript and message box), events and controls.
+
+On a wide screen every part shows at once; on a phone a bar of four buttons shows one part at
+a time, and the message box sits under the transcript so a reply is in view after a send.
+"""
 
 import reflex as rx
 
 from cvi_app import styles
 from cvi_app.components.call_view import call_view
 from cvi_app.components.controls import (
+    advanced_composer,
     audio_upload,
     context_controls,
     message_controls,
+    participants_panel,
     sensitivity_controls,
     speaking_indicator,
     tool_answer_form,
@@ -15,17 +21,39 @@ from cvi_app.components.controls import (
 )
 from cvi_app.components.layout import page_layout
 from cvi_app.components.live_feed import live_feed
+from cvi_app.presentation.templates import INTERACTION_TEMPLATES
 from cvi_app.state.app_state import AppState
-from cvi_app.state.room_state import FeedState, RoomState, SpeakingState, selected_size
+from cvi_app.state.room_state import (
+    FeedState,
+    PresenceState,
+    RoomState,
+    SpeakingState,
+    selected_size,
+)
+
+SANDBOX_SIMULATES = (
+    "This is the sandbox: a simulated replica answers from what you say and its context, "
+    "with no video or real voice."
+)
+
+SECTIONS = (
+    ("call", "Call"),
+    ("conversation", "Conversation"),
+    ("events", "Events"),
+    ("controls", "Controls"),
+)
 
 
 def _status() -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.badge(RoomState.status, aria_label="Conversation status", id="room-status"),
-            rx.cond(
-                RoomState.end_reason != "",
-                rx.text(RoomState.end_reason, size="1", id="room-end-reason"),
+            rx.badge(
+                RoomState.status_text,
+                aria_label="Conversation status",
+                id="room-status",
+                data_status=RoomState.status,
+                color_scheme=rx.match(RoomState.status, ("live", "green"), "gray"),
+                variant="surface",
             ),
             speaking_indicator("Replica", SpeakingState.replica),
             speaking_indicator("User", SpeakingState.user),
@@ -47,47 +75,76 @@ def _status() -> rx.Component:
     )
 
 
-def _controls() -> rx.Component:
-    return rx.vstack(
-        message_controls(
-            message=RoomState.message,
-            on_change=RoomState.set_message,
-            on_respond=RoomState.respond,
-            on_echo=RoomState.echo,
-            on_interrupt=RoomState.interrupt,
-            on_end=RoomState.end,
-            enabled=RoomState.live,
-            pending=RoomState.pending,
+def _ended() -> rx.Component:
+    """What an ended room says, and where to go next."""
+    return rx.cond(
+        RoomState.status == "ended",
+        rx.callout(
+            rx.vstack(
+                rx.text("This conversation has ended.", weight="bold"),
+                rx.cond(
+                    RoomState.end_reason != "",
+                    rx.text(RoomState.end_reason, id="room-end-reason"),
+                ),
+                rx.hstack(
+                    rx.link(rx.button("Start a new conversation"), href="/"),
+                    rx.link(
+                        rx.button("View in history", variant="soft"),
+                        href="/history/" + RoomState.conversation_id,
+                    ),
+                    wrap="wrap",
+                ),
+                spacing="2",
+            ),
+            icon="info",
+            role="status",
+            id="room-ended",
+            width="100%",
         ),
-        context_controls(
-            context=RoomState.context,
-            on_change=RoomState.set_context,
-            on_overwrite=RoomState.overwrite_context,
-            on_append=RoomState.append_context,
-            enabled=RoomState.live,
-            pending=RoomState.pending,
-        ),
-        sensitivity_controls(
-            pause=RoomState.pause_sensitivity,
-            interrupt=RoomState.interrupt_sensitivity,
-            on_pause=RoomState.set_pause_sensitivity,
-            on_interrupt=RoomState.set_interrupt_sensitivity,
-        ),
-        audio_upload(
-            upload_id="echo-audio",
-            on_upload=RoomState.upload_echo_audio,
-            enabled=RoomState.live,
-            pending=RoomState.pending.contains("audio"),
-            declared_size=selected_size("echo-audio"),
-        ),
-        width="100%",
-        spacing="3",
     )
 
 
-def _log(
+def _section_bar() -> rx.Component:
+    """On a phone: one button per part of the room; the pressed one is shown."""
+    return rx.hstack(
+        *[
+            rx.button(
+                label,
+                on_click=RoomState.show_section(key),
+                variant=rx.cond(RoomState.section == key, "solid", "soft"),
+                aria_pressed=rx.cond(RoomState.section == key, "true", "false"),
+                aria_controls=f"room-{key}",
+                size="2",
+            )
+            for key, label in SECTIONS
+        ],
+        display=rx.breakpoints(initial="flex", md="none"),
+        wrap="wrap",
+        width="100%",
+        aria_label="Parts of the room",
+        role="group",
+    )
+
+
+def _section(key: str, title: str, *children: rx.Component, heading: bool = True) -> rx.Component:
+    """One part of the room: always shown on a wide screen, when chosen on a phone."""
+    return rx.el.section(
+        *([rx.heading(title, size="3", as_="h2")] if heading else []),
+        *children,
+        id=f"room-{key}",
+        aria_label=title,
+        display=rx.breakpoints(
+            initial=rx.cond(RoomState.section == key, "flex", "none"), md="flex"
+        ),
+        style={"flex_direction": "column", "gap": "var(--space-3)", "min_width": "0"},
+        width="100%",
+    )
+
+
+def _panel(
     name: str,
     *children: rx.Component,
+    level: str = "h3",
     header: tuple[rx.Component, ...] = (),
     announce: bool = True,
 ) -> rx.Component:
@@ -96,7 +153,7 @@ def _log(
     # panel that does not `announce` is `aria-live=off`, read only when a reader goes there.
     return rx.box(
         rx.box(
-            rx.heading(name, size="3"),
+            rx.heading(name, size="3", as_=level),
             *header,
             style={
                 "position": "sticky",
@@ -126,60 +183,153 @@ def _log(
     )
 
 
-def _room() -> rx.Component:
-    return rx.vstack(
-        rx.heading("Conversation ", rx.code(RoomState.conversation_id), size="5", as_="h1"),
-        _status(),
-        rx.grid(
-            call_view(AppState.mode, RoomState.join_url),
-            _controls(),
-            columns=rx.breakpoints(initial="1", md="2"),
-            spacing="4",
-            width="100%",
+def _call() -> rx.Component:
+    return _section(
+        "call",
+        "Call",
+        call_view(
+            AppState.mode,
+            RoomState.join_url,
+            speaking=SpeakingState.replica,
+            caption=SpeakingState.caption,
         ),
-        rx.grid(
-            _log(
-                "Transcript",
-                live_feed(
-                    feed=FeedState.transcript,
-                    kind="transcript",
-                    filter="",
-                    empty_text="Nothing said yet.",
-                    on_gap=RoomState.resync,
+        rx.cond(
+            AppState.mode == "sandbox",
+            rx.text(SANDBOX_SIMULATES, size="1", color_scheme="gray", id="sandbox-note"),
+        ),
+        participants_panel(
+            participants=PresenceState.participants,
+            others=PresenceState.others,
+            link=PresenceState.link,
+            join_link=RoomState.conversation_url,
+        ),
+    )
+
+
+def _conversation() -> rx.Component:
+    return _section(
+        "conversation",
+        "Conversation",
+        _panel(
+            "Transcript",
+            live_feed(
+                feed=FeedState.transcript,
+                kind="transcript",
+                filter="",
+                empty_text="Nothing said yet.",
+                on_gap=RoomState.resync,
+            ),
+        ),
+        message_controls(
+            message=RoomState.message,
+            on_change=RoomState.set_message,
+            on_respond=RoomState.respond,
+            on_echo=RoomState.echo,
+            on_interrupt=RoomState.interrupt,
+            on_end=RoomState.end,
+            enabled=RoomState.live,
+            can_send=RoomState.can_send_message,
+            pending=RoomState.pending,
+        ),
+    )
+
+
+def _events() -> rx.Component:
+    return _section(
+        "events",
+        "Events",
+        _panel(
+            "Events",
+            live_feed(
+                feed=FeedState.events,
+                kind="events",
+                filter=RoomState.event_filter,
+                empty_text="No events yet.",
+                on_gap=RoomState.resync,
+            ),
+            level="h2",
+            header=(
+                rx.input(
+                    value=RoomState.event_filter,
+                    on_change=RoomState.set_event_filter,
+                    placeholder="Filter by type",
+                    aria_label="Filter events",
+                    size="1",
                 ),
             ),
-            _log(
-                "Events",
-                live_feed(
-                    feed=FeedState.events,
-                    kind="events",
-                    filter=RoomState.event_filter,
-                    empty_text="No events yet.",
-                    on_gap=RoomState.resync,
-                ),
-                header=(
-                    rx.input(
-                        value=RoomState.event_filter,
-                        on_change=RoomState.set_event_filter,
-                        placeholder="Filter by type or sent/received",
-                        aria_label="Filter events",
-                        size="1",
-                    ),
-                ),
-                announce=False,
-            ),
-            columns=rx.breakpoints(initial="1", md="2"),
-            spacing="4",
-            width="100%",
+            announce=False,
         ),
-        rx.heading("Tool calls", size="3"),
+        heading=False,
+    )
+
+
+def _controls() -> rx.Component:
+    return _section(
+        "controls",
+        "Controls",
+        context_controls(
+            context=RoomState.context,
+            on_change=RoomState.set_context,
+            on_overwrite=RoomState.overwrite_context,
+            on_append=RoomState.append_context,
+            enabled=RoomState.live,
+            pending=RoomState.pending,
+        ),
+        sensitivity_controls(
+            pause=RoomState.pause_sensitivity,
+            interrupt=RoomState.interrupt_sensitivity,
+            on_pause=RoomState.set_pause_sensitivity,
+            on_interrupt=RoomState.set_interrupt_sensitivity,
+            enabled=RoomState.live,
+        ),
+        audio_upload(
+            upload_id="echo-audio",
+            on_upload=RoomState.upload_echo_audio,
+            enabled=RoomState.live,
+            pending=RoomState.pending.contains("audio"),
+            declared_size=selected_size("echo-audio"),
+        ),
+        rx.heading("Tool calls", size="3", as_="h3"),
         tool_calls_table(RoomState.tool_calls),
         tool_answer_form(
             waiting=RoomState.unanswered_tool_calls,
             answer=RoomState.tool_answer,
             on_change=RoomState.set_tool_answer,
             on_answer=RoomState.answer_tool_call,
+            enabled=RoomState.live,
             pending=RoomState.pending.contains("tool_result"),
+        ),
+        advanced_composer(
+            message=RoomState.raw_message,
+            on_change=RoomState.set_raw_message,
+            templates=list(INTERACTION_TEMPLATES),
+            on_template=RoomState.use_template,
+            on_send=RoomState.send_raw,
+            enabled=RoomState.live,
+            pending=RoomState.pending.contains("raw"),
+        ),
+    )
+
+
+def _room() -> rx.Component:
+    return rx.vstack(
+        rx.heading(
+            rx.cond(RoomState.name != "", RoomState.name, "Conversation"),
+            size="5",
+            as_="h1",
+        ),
+        rx.text("Conversation id ", rx.code(RoomState.conversation_id), size="1"),
+        _status(),
+        _ended(),
+        _section_bar(),
+        rx.grid(
+            _call(),
+            _conversation(),
+            _events(),
+            _controls(),
+            columns=rx.breakpoints(initial="1", md="2"),
+            spacing="5",
+            width="100%",
         ),
         spacing="4",
         width="100%",
@@ -191,6 +341,17 @@ def room() -> rx.Component:
     """One conversation's room (or why it cannot be shown)."""
     return rx.cond(
         RoomState.status == "forbidden",
-        rx.callout(RoomState.error, icon="lock", color_scheme="red", role="alert"),
-        rx.cond(RoomState.status == "loading", rx.spinner(size="3"), _room()),
+        rx.vstack(
+            rx.heading("Conversation not available", size="5", as_="h1"),
+            rx.callout(RoomState.error, icon="lock", color_scheme="red", role="alert"),
+            rx.link("Start a conversation of your own", href="/"),
+        ),
+        rx.cond(
+            RoomState.status == "loading",
+            rx.vstack(
+                rx.heading("Conversation", size="5", as_="h1"),
+                rx.spinner(size="3", aria_label="Loading the conversation"),
+            ),
+            _room(),
+        ),
     )

@@ -25,7 +25,7 @@ from cvi_app.tavus.errors import (
 from cvi_app.transport import TransportError
 from cvi_app.uploads.wav import AudioError
 
-__all__ = ["describe_error", "describe_tavus_error"]
+__all__ = ["describe_error", "describe_protocol_error", "describe_tavus_error"]
 
 
 def describe_error(exc: BaseException) -> str:
@@ -41,9 +41,42 @@ def describe_error(exc: BaseException) -> str:
         return describe_tavus_error(exc)
     if isinstance(exc, TransportError):
         return sentence(f"Could not connect to the conversation's room: {exc}")
-    if isinstance(exc, SessionError | ProtocolError | AudioError | StartLimited):
+    if isinstance(exc, ProtocolError):
+        return describe_protocol_error(exc)
+    if isinstance(exc, SessionError | AudioError | StartLimited):
         return str(exc)
     return f"Unexpected error: {type(exc).__name__}"
+
+
+# What a blank field of a send means to the person who left it blank.
+_BLANK_FIELDS = {
+    "text": "Write a message first.",
+    "context": "Write the context first.",
+    "output": "Write the tool's result first.",
+    "tool_call_id": "Choose the tool call to answer first.",
+}
+
+
+def describe_protocol_error(exc: ProtocolError) -> str:
+    """A message for a person from a send the protocol refused (the detail stays in the log).
+
+    Args:
+        exc: The error the protocol layer raised.
+
+    Returns:
+        One sentence saying what to change.
+    """
+    reason = exc.reason
+    if "app-message limit" in reason:
+        return (
+            "This is too long to send in one message (the limit is about 4,000 characters). "
+            "Shorten it, or use Echo, which splits long text."
+        )
+    leaf = (exc.field or "").rsplit(".", 1)[-1]
+    if leaf in _BLANK_FIELDS and ("white space" in reason or "at least" in reason):
+        return _BLANK_FIELDS[leaf]
+    where = f" ({exc.field})" if exc.field else ""
+    return sentence(f"That is not a message the replica accepts{where}: {reason}")
 
 
 def describe_tavus_error(exc: TavusError) -> str:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-__all__ = ["SPEAKERS", "clock_time", "sentence", "short", "speaker"]
+__all__ = [
+    "SPEAKERS",
+    "caption_tail",
+    "clock_time",
+    "end_reason_sentence",
+    "sentence",
+    "short",
+    "speaker",
+]
 
 SPEAKERS = {"user": "User", "replica": "Replica", "assistant": "Replica", "system": "System"}
 """What each role is called where a person reads a transcript."""
@@ -31,3 +39,42 @@ def sentence(text: str) -> str:
     """`text` as one sentence: stripped, ending with a full stop unless it has an ending."""
     text = text.strip()
     return text if text.endswith((".", "!", "?")) else text + "."
+
+
+# Tavus's `shutdown_reason`s (and the app's own), as a person reads them. The code itself stays
+# in the Events panel and the store.
+_END_REASONS = {
+    "end_conversation_endpoint_hit": "The conversation was ended.",
+    "max_call_duration": "The conversation reached its time limit.",
+    "participant_left_timeout": "Everyone left the call, so the conversation ended.",
+    "participant_absent_timeout": "Nobody joined the call in time, so the conversation ended.",
+    "daily_room_has_been_deleted": "The conversation's room was closed.",
+    "everyone left the call": "Everyone left the call, so the conversation ended.",
+    "backend shutting down": "The app was restarted while the conversation was live.",
+    "shutdown": "The conversation was ended.",
+}
+
+
+def end_reason_sentence(reason: str | None) -> str:
+    """Why a conversation ended, as one plain sentence ("" when no reason is known)."""
+    if not reason or not reason.strip():
+        return ""
+    code = reason.strip().removesuffix(" reached").strip()
+    known = _END_REASONS.get(code) or _END_REASONS.get(code.lower())
+    if known:
+        return known
+    words = code.replace("_", " ").strip()
+    return sentence(f"The conversation ended: {short(words, 120)}")
+
+
+CAPTION_CHARS = 180
+
+
+def caption_tail(speech: str, limit: int = CAPTION_CHARS) -> str:
+    """The end of what is being said, as a caption shows it (whole words, at most `limit`)."""
+    speech = " ".join(speech.split())
+    if len(speech) <= limit:
+        return speech
+    tail = speech[-limit:]
+    space = tail.find(" ")
+    return "…" + (tail[space + 1 :] if space >= 0 else tail)

@@ -16,12 +16,36 @@ from typing import Any
 import reflex as rx
 
 from cvi_app.live.tool_calls import MAX_UNANSWERED
-from cvi_app.live.updates import LiveUpdate, Notice, SpeakingChanged, StatusChanged, ToolCallUpdate
+from cvi_app.live.updates import (
+    EventReceived,
+    LiveUpdate,
+    Notice,
+    PresenceChanged,
+    SpeakingChanged,
+    StatusChanged,
+    ToolCallUpdate,
+)
 from cvi_app.presentation.live_feed import FeedPresenter
 from cvi_app.presentation.rows import tool_row
+from cvi_app.presentation.text import caption_tail
+from cvi_app.protocol import (
+    Event,
+    ReplicaInterruptedEvent,
+    ReplicaStoppedSpeakingEvent,
+    StoppedSpeakingEvent,
+    StreamingUtteranceEvent,
+)
 from cvi_app.state.feed import empty_feed, push_feed, reset_feed
 
-__all__ = ["MAX_TOOL_ROWS", "FeedState", "RoomChanges", "RoomFeed", "SpeakingState"]
+__all__ = [
+    "MAX_TOOL_ROWS",
+    "FeedState",
+    "RoomChanges",
+    "RoomFeed",
+    "PresenceState",
+    "SpeakingState",
+    "presence_rows",
+]
 
 Item = dict[str, Any]
 
@@ -30,10 +54,14 @@ MAX_TOOL_ROWS = 20
 
 
 class SpeakingState(rx.State):
-    """Who is speaking right now (changes often; kept tiny)."""
+    """Who is speaking right now, and the replica's current words (changes often; kept tiny).
+
+    The one view of it on the page: the status badges and the call's tile both show this.
+    """
 
     replica: bool = False
     user: bool = False
+    caption: str = ""
 
 
 class FeedState(rx.State):
@@ -63,6 +91,23 @@ class FeedState(rx.State):
         self.show([], [], reset=True)
 
 
+class PresenceState(rx.State):
+    """Who is in the call and the app's own link to the room (changes rarely)."""
+
+    participants: list[dict[str, str]] = []
+    others: int = 0
+    link: str = ""
+
+    def show(self, presence: PresenceChanged) -> None:
+        """Show who is in the call now."""
+        self.participants = presence_rows(presence)
+        self.others, self.link = presence.others, presence.link
+
+    def clear(self) -> None:
+        """Show nobody (the tab may not see this conversation)."""
+        self.participants, self.others, self.link = [], 0, ""
+
+
 @dataclass
 class RoomChanges:
     """What a batch of updates changes in the room."""
@@ -72,6 +117,8 @@ class RoomChanges:
     status: StatusChanged | None = None
     notices: list[Notice] = field(default_factory=list)
     speaking: SpeakingChanged | None = None
+    caption: str | None = None
+    presence: PresenceChanged | None = None
     tools_changed: bool = False
 
 
@@ -101,6 +148,14 @@ class RoomFeed:
                     changes.notices.append(update)
                 case SpeakingChanged():
                     changes.speaking = update
+                    if not update.replica:
+                        changes.caption = ""
+                case PresenceChanged():
+                    changes.presence = update
+                case EventReceived():
+                    caption = _caption(update.event)
+                    if caption is not None:
+                        changes.caption = caption
         if changes.tools_changed:
             self._forget_old_tools()
         return changes
@@ -115,6 +170,32 @@ class RoomFeed:
         # The session itself forgets waiting calls past MAX_UNANSWERED: so does the panel.
         for key in [*waiting[:-MAX_UNANSWERED], *finished[:-MAX_TOOL_ROWS]]:
             del self._tools[key]
+
+
+def _caption(event: Event) -> str | None:
+    """The caption an event shows (None: it leaves the caption as it is)."""
+    match event:
+        case StreamingUtteranceEvent() if event.properties.role != "user":
+            return "" if event.properties.is_interrupted else caption_tail(event.properties.speech)
+        case ReplicaStoppedSpeakingEvent() | ReplicaInterruptedEvent():
+            return ""
+        case StoppedSpeakingEvent() if event.properties.role != "user":
+            return ""
+    return None
+
+
+def presence_rows(presence: PresenceChanged) -> list[dict[str, str]]:
+    """Who is in the call, as the participants panel lists them."""
+    roles = {"replica": "Replica", "app": "CVI Studio (this app)", "person": "Person"}
+    return [
+        {
+            "id": participant.id,
+            "name": participant.name,
+            "role": roles[participant.role],
+            "joined": participant.joined_at.strftime("%H:%M:%S"),
+        }
+        for participant in presence.participants
+    ]
 
 
 def merge_lines(lines: list[Item]) -> list[Item]:

@@ -18,17 +18,28 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import reflex as rx
 
+from cvi_app.live.errors import SessionError
 from cvi_app.live.history import restore
 from cvi_app.live.manager import get_manager
 from cvi_app.live.session import ConversationSession
 from cvi_app.live.updates import LiveUpdate, Notice
 from cvi_app.presentation.errors import describe_error
+from cvi_app.presentation.templates import interaction_template
+from cvi_app.presentation.text import end_reason_sentence
+from cvi_app.protocol import validate_interaction
 from cvi_app.state.app_state import AppState
-from cvi_app.state.room_feed import FeedState, RoomChanges, RoomFeed, SpeakingState
+from cvi_app.state.room_feed import (
+    FeedState,
+    PresenceState,
+    RoomChanges,
+    RoomFeed,
+    SpeakingState,
+)
 from cvi_app.store.conversations import get_conversation
 from cvi_app.store.db import get_engine, run_in_transaction
 from cvi_app.uploads.wav import (
@@ -41,7 +52,22 @@ from cvi_app.uploads.wav import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FeedState", "RoomState", "SpeakingState", "selected_size"]
+STATUS_WORDS = {
+    "loading": "Loading…",
+    "joining": "Connecting…",
+    "live": "Live",
+    "ended": "Ended",
+    "forbidden": "Not available",
+}
+"""Each status as the room shows it."""
+
+ROOM_SECTIONS = ("call", "conversation", "events", "controls")
+"""The parts of the room a small screen shows one at a time."""
+
+MAX_RAW_MESSAGE_CHARS = 8000
+"""The most the advanced composer holds (a message must fit 4 KB as JSON anyway)."""
+
+__all__ = ["FeedState", "PresenceState", "RoomState", "SpeakingState", "selected_size"]
 
 
 def selected_size(upload_id: str) -> rx.Var[int]:
@@ -65,7 +91,11 @@ class RoomState(rx.State):
     status: str = "loading"
     end_reason: str = ""
     join_url: str = ""
+    conversation_url: str = ""
+    name: str = ""
+    section: str = "conversation"
     message: str = ""
+    raw_message: str = ""
     context: str = ""
     event_filter: str = ""
     pause_sensitivity: str = "auto"
@@ -83,6 +113,16 @@ class RoomState(rx.State):
         """Whether controls can be used."""
         return self.status == "live"
 
+    @rx.var
+    def status_text(self) -> str:
+        """The conversation's status in words."""
+        return STATUS_WORDS.get(self.status, self.status)
+
+    @rx.var
+    def can_send_message(self) -> bool:
+        """Whether Respond and Echo can be used: live, and something is written."""
+        return self.status == "live" and bool(self.message.strip())
+
     # ---- who may -----------------------------------------------------------------------
 
     async def _who(self) -> tuple[str, str]:
@@ -94,11 +134,13 @@ class RoomState(rx.State):
         """Show why the room cannot be shown, and drop whatever it showed (under the lock)."""
         self._stream_id += 1  # a stream still running stops at its next update
         self.status, self.error = "forbidden", describe_error(exc)
-        self.end_reason = self.join_url = self.notice = ""
+        self.end_reason = self.join_url = self.notice = self.conversation_url = self.name = ""
         self.tool_calls = []
         (await self.get_state(FeedState)).clear()
+        (await self.get_state(PresenceState)).clear()
         speaking = await self.get_state(SpeakingState)
         speaking.replica = speaking.user = False
+        speaking.caption = ""
 
     # ---- loading and streaming ------------------------------------------------------
 
@@ -110,11 +152,11 @@ class RoomState(rx.State):
         manager = get_manager()
         try:
             await manager.check_owner(cid, owner=owner)
+            stored = await _stored(cid)
             session = manager.live_session(cid)
+            status, reason = stored.status, stored.reason
             if session is not None:
                 status, reason = session.status, session.end_reason or ""
-            else:
-                status, reason = await _stored_status(cid)
         except Exception as exc:
             logger.info("room %s: refused: %s", cid, exc)
             async with self:
@@ -125,7 +167,8 @@ class RoomState(rx.State):
                 return None  # the tab has moved on
             self.error = ""
             self.join_url = manager.join_url(cid)
-            self.status, self.end_reason = status, reason
+            self.conversation_url, self.name = stored.conversation_url, stored.name
+            self.status, self.end_reason = status, end_reason_sentence(reason)
             self._stream_id += 1
             stream_id = self._stream_id
         return RoomState.stream(stream_id)
@@ -177,18 +220,23 @@ class RoomState(rx.State):
         changes: RoomChanges = feed.fold(updates)
         if changes.status is not None:
             self.status = changes.status.status
-            self.end_reason = changes.status.reason or ""
+            self.end_reason = end_reason_sentence(changes.status.reason)
         for notice in changes.notices:
             self._show_notice(notice)
         speaking = await self.get_state(SpeakingState)
-        now = (speaking.replica, speaking.user)
+        now = (speaking.replica, speaking.user, speaking.caption)
         if changes.speaking is not None:
-            now = (changes.speaking.replica, changes.speaking.user)
+            now = (changes.speaking.replica, changes.speaking.user, now[2])
+        if changes.caption is not None:
+            now = (now[0], now[1], changes.caption)
         if self.status == "ended":
-            now = (False, False)
+            now = (False, False, "")
             self.notice, self._notice_topic = "", ""
-        if (speaking.replica, speaking.user) != now:
-            speaking.replica, speaking.user = now
+        if (speaking.replica, speaking.user, speaking.caption) != now:
+            speaking.replica, speaking.user, speaking.caption = now
+        if changes.presence is not None:
+            presence = await self.get_state(PresenceState)
+            presence.show(changes.presence)
         if changes.tools_changed or reset:
             tool_rows = feed.tool_rows()
             if tool_rows != self.tool_calls:  # every assignment is a delta
@@ -236,7 +284,35 @@ class RoomState(rx.State):
     @rx.event
     def set_event_filter(self, value: str) -> None:
         """Show only events whose type contains `value`."""
-        self.event_filter = value
+        self.event_filter = value[:100]
+
+    @rx.event
+    def show_section(self, section: str) -> None:
+        """On a small screen, show one part of the room (call, conversation, events, controls)."""
+        if section in ROOM_SECTIONS:
+            self.section = section
+
+    @rx.event
+    def set_raw_message(self, value: str) -> None:
+        """Keep the advanced composer's JSON."""
+        self.raw_message = value[:MAX_RAW_MESSAGE_CHARS]
+
+    @rx.event
+    def use_template(self, event_type: str) -> None:
+        """Fill the advanced composer with an example of one documented interaction."""
+        template = interaction_template(event_type, self.conversation_id)
+        if template:
+            self.raw_message = template
+
+    @rx.event(background=True)
+    async def send_raw(self):
+        """Send the advanced composer's JSON, once the protocol's models accept it."""
+        return await self._control(
+            "raw",
+            _live(_send_raw),
+            take=lambda state: state.raw_message,
+            ok="The interaction was sent.",
+        )
 
     async def _control(
         self,
@@ -246,13 +322,15 @@ class RoomState(rx.State):
         take: Callable[[RoomState], Any] = lambda state: None,
         done: Callable[[RoomState, Any], None] = lambda state, taken: None,
         busy: str | None = None,
+        ok: str | None = None,
     ):
         """Run one control outside the state lock, at most one of each kind at a time.
 
         `take` reads what the control sends from the state (under the lock); `send(cid, owner,
         taken)` is awaited without the lock and checks this tab's owner before it acts; `done`
-        updates the state after a successful send. Every refusal reaches the person as a toast
-        (`busy` as well, when the control is still being sent).
+        updates the state after a successful send, and `ok` is then shown as a toast. Every
+        refusal reaches the person as a toast (`busy` as well, when the control is still being
+        sent).
         """
         async with self:
             if name in self.pending:  # a double click: the first one is being sent
@@ -272,11 +350,11 @@ class RoomState(rx.State):
                 self.pending = [p for p in self.pending if p != name]
                 if sent:
                     done(self, taken)
-        return None
+        return rx.toast.success(ok) if ok else None
 
     @rx.event(background=True)
-    async def respond(self):
-        """Send the message as the user's turn."""
+    async def respond(self, _form: dict[str, Any] | None = None):
+        """Send the message as the user's turn (a button, or Enter in the message box)."""
         return await self._control(
             "respond", _live(ConversationSession.respond), take=_message, done=_clear_message
         )
@@ -297,14 +375,20 @@ class RoomState(rx.State):
     async def overwrite_context(self):
         """Replace the replica's context with the context box."""
         return await self._control(
-            "overwrite_context", _live(ConversationSession.overwrite_context), take=_context
+            "overwrite_context",
+            _live(ConversationSession.overwrite_context),
+            take=_context,
+            ok="The replica's context was replaced.",
         )
 
     @rx.event(background=True)
     async def append_context(self):
         """Add the context box to the replica's context."""
         return await self._control(
-            "append_context", _live(ConversationSession.append_context), take=_context
+            "append_context",
+            _live(ConversationSession.append_context),
+            take=_context,
+            ok="The context was added to the replica's context.",
         )
 
     @rx.event(background=True)
@@ -325,6 +409,7 @@ class RoomState(rx.State):
             f"{kind}_sensitivity",
             _live(send),
             done=lambda state, taken: setattr(state, f"{kind}_sensitivity", value),
+            ok=f"{kind.title()} sensitivity is now {value}.",
         )
 
     @rx.event(background=True)
@@ -345,7 +430,10 @@ class RoomState(rx.State):
             await session.echo_audio(pcm, sample_rate=rate)
 
         return await self._control(
-            "audio", _live(echo_upload), busy="An audio echo is already being sent."
+            "audio",
+            _live(echo_upload),
+            busy="An audio echo is already being sent.",
+            ok="The audio echo was sent.",
         )
 
     @rx.var
@@ -369,6 +457,7 @@ class RoomState(rx.State):
             "tool_result",
             _live(lambda session, _: session.send_tool_result(str(tool_call_id), answer)),
             done=lambda state, taken: setattr(state, "tool_answer", ""),
+            ok="The tool's result was sent.",
         )
 
     @rx.event(background=True)
@@ -394,6 +483,12 @@ async def _end(cid: str, owner: str, _: Any) -> None:
     await get_manager().end_conversation(cid, owner=owner)
 
 
+async def _send_raw(session: ConversationSession, raw: str) -> None:
+    if not raw.strip():
+        raise SessionError("Write the interaction's JSON first, or pick a template.")
+    await session.send(validate_interaction(raw))
+
+
 def _message(state: RoomState) -> str:
     return state.message
 
@@ -407,11 +502,24 @@ def _clear_message(state: RoomState, sent: str) -> None:
         state.message = ""
 
 
-async def _stored_status(conversation_id: str) -> tuple[str, str]:
-    """The status and end reason the store holds for a conversation not live here."""
+@dataclass(frozen=True)
+class _Stored:
+    status: str = "ended"
+    reason: str = ""
+    conversation_url: str = ""
+    name: str = ""
+
+
+async def _stored(conversation_id: str) -> _Stored:
+    """What the store holds about a conversation (its status matters when not live here)."""
     row = await run_in_transaction(
         get_engine(), lambda s: get_conversation(s, conversation_id=conversation_id)
     )
     if row is None:
-        return "ended", ""
-    return row.status, row.shutdown_reason or ""
+        return _Stored()
+    return _Stored(
+        status=row.status,
+        reason=row.shutdown_reason or "",
+        conversation_url=row.conversation_url or "",
+        name=row.name or "",
+    )

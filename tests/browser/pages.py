@@ -21,5 +21,5 @@ def start_conversation(
         page.get_by_role("textbox", name="Conversation name").fill(name)
     page.get_by_role("button", name="Start conversation").click()
     page.wait_for_url("**/room/**", timeout=LONG)
-    expect(page.locator("#room-status")).to_have_text("live", timeout=LONG)
+    expect(page.locator("#room-status")).to_have_attribute("data-status", "live", timeout=LONG)
     return page.url.rstrip("/").rsplit("/", 1)[-1]

@@ -80,7 +80,7 @@ def test_a_conversation_a_killed_backend_left_is_ended_with_a_reason_after_a_res
 
         # The tab that comes back (reloaded) sees it ended.
         page.goto(room_url)
-        expect(page.locator("#room-status")).to_have_text("ended", timeout=LONG)
+        expect(page.locator("#room-status")).to_have_attribute("data-status", "ended", timeout=LONG)
 
         # History shows it ended, and why.
         page.goto(f"{again.url}/history")

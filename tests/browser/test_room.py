@@ -21,7 +21,7 @@ def test_sandbox_conversation_end_to_end(page: Page, app_server) -> None:
 
     message = page.get_by_role("textbox", name="Message")
     message.fill("What plans do you offer?")
-    page.get_by_role("button", name="Respond").click()
+    page.get_by_role("button", name="Respond", exact=True).click()
     expect(
         transcript.locator("[data-role=user]", has_text="What plans do you offer?")
     ).to_be_visible(timeout=LONG)
@@ -32,9 +32,9 @@ def test_sandbox_conversation_end_to_end(page: Page, app_server) -> None:
 
     # Interrupt a long reply.
     message.fill("Tell me a long story")
-    page.get_by_role("button", name="Respond").click()
+    page.get_by_role("button", name="Respond", exact=True).click()
     expect(replica_state).to_have_attribute("data-speaking", "true", timeout=LONG)
-    page.get_by_role("button", name="Interrupt").click()
+    page.get_by_role("button", name="Interrupt", exact=True).click()
     expect(transcript.locator("[data-interrupted=true]").first).to_be_visible(timeout=LONG)
 
     # Echo: the exact text is spoken as the replica's line.
@@ -45,14 +45,14 @@ def test_sandbox_conversation_end_to_end(page: Page, app_server) -> None:
     ).to_be_visible(timeout=LONG)
 
     page.get_by_role("button", name="End conversation").click()
-    expect(page.locator("#room-status")).to_have_text("ended", timeout=LONG)
+    expect(page.locator("#room-status")).to_have_attribute("data-status", "ended", timeout=LONG)
 
 
 def test_tool_call_is_answered_by_the_builtin_tool_and_spoken(page: Page, app_server) -> None:
     start_conversation(page, app_server.url, persona="Support Agent")
     transcript = page.get_by_role("log", name="Transcript")
     page.get_by_role("textbox", name="Message").fill("What is the weather in Paris?")
-    page.get_by_role("button", name="Respond").click()
+    page.get_by_role("button", name="Respond", exact=True).click()
     tools = page.get_by_label("Tool calls")
     expect(tools.get_by_text("get_weather")).to_be_visible(timeout=LONG)
     expect(tools.get_by_text("success")).to_be_visible(timeout=LONG)
@@ -61,7 +61,7 @@ def test_tool_call_is_answered_by_the_builtin_tool_and_spoken(page: Page, app_se
         timeout=LONG
     )
     page.get_by_role("button", name="End conversation").click()
-    expect(page.locator("#room-status")).to_have_text("ended", timeout=LONG)
+    expect(page.locator("#room-status")).to_have_attribute("data-status", "ended", timeout=LONG)
 
 
 def test_another_browser_cannot_see_or_control_a_conversation(
@@ -72,8 +72,10 @@ def test_another_browser_cannot_see_or_control_a_conversation(
     try:
         stranger = other.new_page()
         stranger.goto(f"{app_server.url}/room/{cid}")
-        expect(stranger.get_by_role("alert")).to_contain_text("someone else", timeout=LONG)
-        expect(stranger.get_by_role("button", name="Respond")).to_have_count(0)
+        expect(stranger.get_by_role("alert")).to_contain_text(
+            "No conversation with this id", timeout=LONG
+        )
+        expect(stranger.get_by_role("button", name="Respond", exact=True)).to_have_count(0)
     finally:
         other.close()
 
@@ -133,16 +135,16 @@ def test_bad_start_option_is_refused_with_a_message(page: Page, app_server) -> N
 def test_reloading_a_room_restores_its_transcript_and_keeps_it_live(page: Page, app_server) -> None:
     start_conversation(page, app_server.url)
     page.get_by_role("textbox", name="Message").fill("Remember this line")
-    page.get_by_role("button", name="Respond").click()
+    page.get_by_role("button", name="Respond", exact=True).click()
     transcript = page.get_by_role("log", name="Transcript")
     expect(transcript.get_by_text("Remember this line", exact=True)).to_be_visible(timeout=LONG)
 
     page.reload()
-    expect(page.locator("#room-status")).to_have_text("live", timeout=LONG)
+    expect(page.locator("#room-status")).to_have_attribute("data-status", "live", timeout=LONG)
     transcript = page.get_by_role("log", name="Transcript")
     expect(transcript.get_by_text("Remember this line", exact=True)).to_be_visible(timeout=LONG)
     page.get_by_role("textbox", name="Message").fill("And after the reload")
-    page.get_by_role("button", name="Respond").click()
+    page.get_by_role("button", name="Respond", exact=True).click()
     expect(transcript.get_by_text("And after the reload", exact=True)).to_be_visible(timeout=LONG)
 
 
@@ -177,7 +179,7 @@ def test_a_tool_no_builtin_handles_is_answered_by_hand(page: Page, app_server) -
     start_conversation(page, app_server.url, persona="Inventory Clerk")
 
     page.get_by_role("textbox", name="Message").fill("Please check inventory for widgets")
-    page.get_by_role("button", name="Respond").click()
+    page.get_by_role("button", name="Respond", exact=True).click()
     tools = page.get_by_label("Tool calls")
     expect(tools.get_by_text("check_inventory")).to_be_visible(timeout=LONG)
     expect(tools.get_by_text("unhandled")).to_be_visible()
@@ -212,7 +214,7 @@ def _sent_count(app_server, cid: str, text: str) -> int:
 def test_a_double_click_sends_once(page: Page, app_server) -> None:
     cid = start_conversation(page, app_server.url)
     page.get_by_role("textbox", name="Message").fill("Only once, please")
-    page.get_by_role("button", name="Respond").dblclick()
+    page.get_by_role("button", name="Respond", exact=True).dblclick()
     transcript = page.get_by_role("log", name="Transcript")
     expect(transcript.get_by_text("Only once, please", exact=True)).to_be_visible(timeout=LONG)
     replica_state = page.get_by_label("Replica speaking state")
@@ -220,15 +222,25 @@ def test_a_double_click_sends_once(page: Page, app_server) -> None:
     page.wait_for_timeout(1000)
     expect(transcript.get_by_text("Only once, please", exact=True)).to_have_count(1)
     assert _sent_count(app_server, cid, "Only once, please") == 1
-    expect(page.get_by_role("button", name="Respond")).to_be_enabled()
+    # The box is empty after the send: Respond waits for the next words.
+    respond = page.get_by_role("button", name="Respond", exact=True)
+    expect(respond).to_be_disabled()
+    page.get_by_role("textbox", name="Message").fill("And the next")
+    expect(respond).to_be_enabled()
 
 
 def test_a_room_no_longer_live_shows_the_stored_status_and_reason(page: Page, app_server) -> None:
     start_conversation(page, app_server.url)
     page.get_by_role("button", name="End conversation").click()
-    expect(page.locator("#room-status")).to_have_text("ended", timeout=LONG)
+    expect(page.locator("#room-status")).to_have_attribute("data-status", "ended", timeout=LONG)
     page.reload()
-    expect(page.locator("#room-status")).to_have_text("ended", timeout=LONG)
+    expect(page.locator("#room-status")).to_have_attribute("data-status", "ended", timeout=LONG)
+    # The reason in words; its code stays in the Events panel and the store.
     expect(page.locator("#room-end-reason")).to_have_text(
-        "end_conversation_endpoint_hit", timeout=LONG
+        "The conversation was ended.", timeout=LONG
     )
+    expect(page.get_by_role("link", name="View in history")).to_have_attribute(
+        "href", re.compile(r"/history/.+")
+    )
+    page.get_by_role("link", name="Start a new conversation").click()
+    page.wait_for_url(app_server.url.rstrip("/") + "/", timeout=LONG)

@@ -1,7 +1,8 @@
 """The sandbox: a local Tavus-compatible REST API, room hub and simulated replica.
 
 Names are imported lazily, so importing one part (e.g. `cvi_app.sandbox.models`) does not pull
-in the others.
+in the others. `SANDBOX_SIMULATES` says in plain sentences what the sandbox simulates and what
+it does not, for the room to show.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from cvi_app.sandbox.app import Sandbox, create_sandbox_app, sandbox_of
     from cvi_app.sandbox.replica import SimulatedReplica
-    from cvi_app.sandbox.responder import Responder
+    from cvi_app.sandbox.responder import SANDBOX_SIMULATES, Responder
     from cvi_app.sandbox.rooms import (
         LocalParticipant,
         MessageTooLargeError,
@@ -36,6 +37,7 @@ __all__ = [
     "RoomClosedError",
     "RoomError",
     "RoomHub",
+    "SANDBOX_SIMULATES",
     "Sandbox",
     "SandboxRuntime",
     "SimulatedReplica",
@@ -53,6 +55,7 @@ _WHERE = {
     "ParticipantInfo": "rooms",  # the local room's wire format, cvi_app.transport.local_frames
     "SimulatedReplica": "replica",
     "Responder": "responder",
+    "SANDBOX_SIMULATES": "responder",
     "LocalParticipant": "rooms",
     "MessageTooLargeError": "rooms",
     "Room": "rooms",

@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from cvi_app.tavus.models import ConversationProperties, Persona, Replica
 
 __all__ = [
+    "FACE_NAMES",
+    "PAL_NAMES",
     "SandboxConversation",
     "new_conversation_id",
     "new_meeting_token",
@@ -21,14 +23,15 @@ __all__ = [
     "utc_now",
 ]
 
-# The newer API calls personas PALs and replicas faces, with renamed fields.
-_PAL_NAMES = {
+PAL_NAMES = {
     "persona_id": "pal_id",
     "persona_name": "pal_name",
     "default_replica_id": "default_face_id",
     "persona_type": "pal_type",
 }
-_FACE_NAMES = {"replica_id": "face_id", "replica_name": "face_name", "replica_type": "face_type"}
+"""The newer API calls personas PALs, with these field names."""
+FACE_NAMES = {"replica_id": "face_id", "replica_name": "face_name", "replica_type": "face_type"}
+"""The newer API calls replicas faces, with these field names."""
 
 
 def utc_now() -> datetime:
@@ -147,13 +150,13 @@ def persona_document(persona: Persona, *, pal_names: bool = False) -> dict[str, 
         pal_names: Use the newer PAL field names (`pal_id`, `pal_name`, `default_face_id`).
     """
     document = persona.model_dump(mode="json", exclude_none=True)
-    return _renamed(document, _PAL_NAMES) if pal_names else document
+    return _renamed(document, PAL_NAMES) if pal_names else document
 
 
 def replica_document(replica: Replica, *, face_names: bool = False) -> dict[str, Any]:
     """A replica as the API shows it; `face_names` uses the newer names (`face_id`, ...)."""
     document = replica.model_dump(mode="json", exclude_none=True)
-    return _renamed(document, _FACE_NAMES) if face_names else document
+    return _renamed(document, FACE_NAMES) if face_names else document
 
 
 def _renamed(document: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:

@@ -1,10 +1,12 @@
 """The simulated replica: joins a conversation's room and behaves as PROTOCOL.md describes.
 
 It greets the first person to join, answers user speech and `conversation.respond` with the
-full event sequence of a real turn, speaks echoes verbatim, calls the persona's tools and waits
-for their results, obeys interrupts, context changes and sensitivity, and says goodbye with
-`system.shutdown`. Only one turn runs at a time: a new one interrupts the one in progress.
-Invalid messages from the room are logged and ignored; nothing a participant sends can crash it.
+full event sequence of a real turn (the user speaking for as long as saying the words takes,
+then the replica's answer), speaks echoes verbatim (an audio echo for the audio's duration),
+calls the persona's tools and waits for their results, obeys interrupts, context changes and
+sensitivity, and says goodbye with `system.shutdown`. Only one turn runs at a time: a new one
+interrupts the one in progress. Invalid messages from the room are logged and ignored; nothing a
+participant sends can crash it.
 """
 
 from __future__ import annotations
@@ -47,9 +49,13 @@ DEFAULT_WORDS_PER_SECOND = 3.0
 WORDS_PER_CHUNK = 3
 """Words per streaming update: each `conversation.utterance.streaming` adds this many."""
 DEFAULT_SAMPLE_RATE = 16000
+MAX_USER_SPEECH_SECONDS = 3.0
+"""Longest the user is shown speaking for one turn (a typed turn "is said" at the replica's pace)."""
 # Untrusted echo chunks are buffered until `done`: bound how much a participant can pile up.
-MAX_ECHO_CHUNKS = 2000
+MAX_ECHO_CHUNKS = 10_000
 MAX_OPEN_ECHOES = 16
+MAX_ECHO_BYTES = 24 * 1024 * 1024
+"""Audio buffered over all unfinished echoes: a minute at 192 kHz, more than the app sends."""
 
 
 @dataclass
@@ -63,6 +69,8 @@ class _Turn:
     spoken: list[str] = field(default_factory=list)
     content_index: int = 0
     tool_call_id: str | None = None
+    heard: bool = True
+    """False while the user is still speaking this turn's words (nothing of the replica's yet)."""
 
 
 class SimulatedReplica:
@@ -125,6 +133,8 @@ class SimulatedReplica:
         self._user_turns = 0
         self._tool_results: dict[str, asyncio.Future[tuple[str, bool]]] = {}
         self._echoes: dict[str | None, list[EchoInteraction]] = {}
+        self._echo_bytes = 0
+        self._dropped_echoes: dict[str | None, None] = {}  # insertion-ordered, bounded
         if system_prompt and system_prompt.strip():
             self.transcript.append(self._entry("system", system_prompt.strip()))
 
@@ -206,7 +216,7 @@ class SimulatedReplica:
 
     async def _handle(self, interaction: object) -> None:
         if isinstance(interaction, RespondInteraction):
-            await self._user_turn(interaction.properties.text, spoken=False)
+            await self._user_turn(interaction.properties.text)
         elif isinstance(interaction, EchoInteraction):
             await self._echo(interaction)
         elif isinstance(interaction, InterruptInteraction):
@@ -232,7 +242,7 @@ class SimulatedReplica:
         if speech.conversation_id not in (None, self.conversation_id):
             logger.info("replica ignored speech for another conversation")
             return
-        await self._user_turn(speech.properties.text, spoken=True)
+        await self._user_turn(speech.properties.text)
 
     def _resolve_pending_tool(self, output: str) -> None:
         for future in self._tool_results.values():
@@ -248,30 +258,60 @@ class SimulatedReplica:
         text = self.responder.greeting(self.custom_greeting)
         await self._begin(lambda turn: self._speak(turn, text))
 
-    async def _user_turn(self, text: str, *, spoken: bool) -> None:
+    async def _user_turn(self, text: str) -> None:
+        """A user turn, spoken or typed: the user speaks the words, then the replica answers."""
         await self._interrupt()
         turn = self._next_turn()
+        turn.heard = False
         self._user_turns += 1
-        if spoken:
-            self._events.user_started_speaking(turn_idx=turn.turn_idx)
-            words = len(text.split())
-            self._events.user_stopped_speaking(
-                turn_idx=turn.turn_idx, duration=round(words / DEFAULT_WORDS_PER_SECOND, 3)
-            )
-        self._events.user_utterance(text, turn_idx=turn.turn_idx, inference_id=turn.inference_id)
-        await self._begin(lambda turn: self._answer(turn, text), turn)
+        await self._begin(lambda turn: self._hear_then_answer(turn, text), turn)
+
+    async def _hear_then_answer(self, turn: _Turn, text: str) -> None:
+        # A call hears a typed turn as speech too: the user speaks for as long as saying the
+        # words takes (at the replica's pace, capped), so their speaking state shows.
+        seconds = min(max(len(text.split()), 1) / self.words_per_second, MAX_USER_SPEECH_SECONDS)
+        ids: dict[str, Any] = {"turn_idx": turn.turn_idx, "inference_id": turn.inference_id}
+        started = time.monotonic()
+        self._events.user_started_speaking(**ids)
+        try:
+            await asyncio.sleep(seconds)
+        except asyncio.CancelledError:
+            self.responder.hear(text)
+            raise
+        finally:
+            # Cut short (a newer turn, an interrupt), the words said so far still count.
+            turn.heard = True
+            duration = round(time.monotonic() - started, 3)
+            self._events.user_stopped_speaking(duration=duration, **ids)
+            self._events.user_utterance(text, **ids)
+        await self._answer(turn, text)
 
     async def _echo(self, chunk: EchoInteraction) -> None:
         key = chunk.properties.inference_id
+        if key in self._dropped_echoes:
+            # The rest of an echo already dropped: ignored up to its last chunk.
+            if chunk.properties.done:
+                self._dropped_echoes.pop(key, None)
+            return
         chunks = self._echoes.setdefault(key, [])
-        if len(self._echoes) > MAX_OPEN_ECHOES or len(chunks) >= MAX_ECHO_CHUNKS:
-            logger.warning("replica dropped echo %s: too many unfinished chunks", key)
-            self._echoes.pop(key, None)
+        size = len(chunk.properties.audio or "") * 3 // 4
+        if (
+            len(self._echoes) > MAX_OPEN_ECHOES
+            or len(chunks) >= MAX_ECHO_CHUNKS
+            or self._echo_bytes + size > MAX_ECHO_BYTES
+        ):
+            logger.warning("replica dropped echo %s: too much unfinished audio or text", key)
+            self._drop_echo(key)
+            if not chunk.properties.done:
+                self._dropped_echoes[key] = None
+                while len(self._dropped_echoes) > MAX_OPEN_ECHOES:
+                    self._dropped_echoes.pop(next(iter(self._dropped_echoes)))
             return
         chunks.append(chunk)
+        self._echo_bytes += size
         if not chunk.properties.done:
             return
-        del self._echoes[key]
+        self._drop_echo(key)
         try:
             if chunks[0].properties.modality == "text":
                 text = join_echo_text(chunks)
@@ -289,6 +329,10 @@ class SimulatedReplica:
             lambda turn: self._speak(turn, text, audio_seconds=seconds),
             self._next_turn(inference_id=key),
         )
+
+    def _drop_echo(self, key: str | None) -> None:
+        for dropped in self._echoes.pop(key, []):
+            self._echo_bytes -= len(dropped.properties.audio or "") * 3 // 4
 
     def _next_turn(self, *, inference_id: str | None = None) -> _Turn:
         self._turn_idx += 1
@@ -355,8 +399,9 @@ class SimulatedReplica:
         self._events.replica_started_speaking(**ids)
         self._events.replica_utterance(text, **ids)
         if audio_seconds is not None:
+            # Audio lasts as long as it lasts, whatever the speaking pace.
             chunks = [words]
-            pace = audio_seconds * DEFAULT_WORDS_PER_SECOND / self.words_per_second
+            pace = audio_seconds
         else:
             chunks = [words[i : i + WORDS_PER_CHUNK] for i in range(0, len(words), WORDS_PER_CHUNK)]
             pace = 0.0
@@ -377,7 +422,10 @@ class SimulatedReplica:
     async def _interrupt(self) -> None:
         """Cut the turn in progress short, with the events Tavus sends for an interruption."""
         turn = self._turn
-        if not await self._cancel_turn() or turn is None:
+        # While the user is still speaking, nothing of the replica's is cut: the turn ends
+        # with the user's words (its task says them as it stops), not with an interruption.
+        listening = turn is not None and not turn.heard
+        if not await self._cancel_turn() or turn is None or listening:
             return
         ids: dict[str, Any] = {"turn_idx": turn.turn_idx, "inference_id": turn.inference_id}
         if turn.speaking:

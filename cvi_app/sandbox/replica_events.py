@@ -84,14 +84,14 @@ class ReplicaEvents:
         if self.twins:
             self._emit(PalJoinedEvent, props, message_type="system")
 
-    def user_started_speaking(self, *, turn_idx: int) -> None:
+    def user_started_speaking(self, *, turn_idx: int, inference_id: str) -> None:
         """`conversation.user.started_speaking`."""
-        self._emit(UserStartedSpeakingEvent, None, turn_idx=turn_idx)
+        self._emit(UserStartedSpeakingEvent, None, turn_idx=turn_idx, inference_id=inference_id)
 
-    def user_stopped_speaking(self, *, turn_idx: int, duration: float) -> None:
+    def user_stopped_speaking(self, *, turn_idx: int, inference_id: str, duration: float) -> None:
         """`conversation.user.stopped_speaking`."""
         props = StoppedProperties(duration=duration, interrupted=False)
-        self._emit(UserStoppedSpeakingEvent, props, turn_idx=turn_idx)
+        self._emit(UserStoppedSpeakingEvent, props, turn_idx=turn_idx, inference_id=inference_id)
 
     def user_utterance(self, speech: str, *, turn_idx: int, inference_id: str) -> None:
         """`conversation.utterance` with role user."""

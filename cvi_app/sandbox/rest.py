@@ -232,7 +232,7 @@ class _RestApi:
         async def list_replicas(request: Request) -> Response:
             limit, page = _paging(request)
             _flag(request, "verbose")
-            ids = request.query_params.get("replica_ids") or request.query_params.get("face_ids")
+            ids = request.query_params.get("replica_ids")
             items, total = self.registry.list_replicas(
                 limit=limit,
                 page=page,

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from cvi_app.sandbox.models import FACE_NAMES, PAL_NAMES
 from cvi_app.tavus.models import (
     MAX_GREETING_CHARS,
     MAX_ID_CHARS,
@@ -50,18 +51,11 @@ SERVED: dict[str, tuple[str, ...]] = {
 }
 """The documented operations the sandbox serves (the pal/face aliases are added to these)."""
 
-_PAL_NAMES = {
-    "persona_id": "pal_id",
-    "persona_name": "pal_name",
-    "default_replica_id": "default_face_id",
-    "persona_type": "pal_type",
-}
-_FACE_NAMES = {"replica_id": "face_id", "replica_name": "face_name", "replica_type": "face_type"}
 _ALIASES = {
-    "/v2/personas": ("/v2/pals", _PAL_NAMES),
-    "/v2/personas/{persona_id}": ("/v2/pals/{pal_id}", _PAL_NAMES),
-    "/v2/replicas": ("/v2/faces", _FACE_NAMES),
-    "/v2/replicas/{replica_id}": ("/v2/faces/{face_id}", _FACE_NAMES),
+    "/v2/personas": ("/v2/pals", PAL_NAMES),
+    "/v2/personas/{persona_id}": ("/v2/pals/{pal_id}", PAL_NAMES),
+    "/v2/replicas": ("/v2/faces", FACE_NAMES),
+    "/v2/replicas/{replica_id}": ("/v2/faces/{face_id}", FACE_NAMES),
 }
 
 DIFFERENCES: tuple[str, ...] = (
@@ -146,7 +140,7 @@ def positive_document(*, persona_ids: list[str], replica_ids: list[str]) -> dict
         if items is not None:
             # Operations that always apply to a document holding these text fields.
             items["properties"]["op"]["enum"] = ["add", "replace"]
-            names = _PAL_NAMES if path.startswith("/v2/pals") else {}
+            names = PAL_NAMES if path.startswith("/v2/pals") else {}
             items["properties"]["path"]["enum"] = [
                 f"/{names.get(field, field)}" for field in PATCHED_FIELDS
             ]

@@ -37,12 +37,17 @@ WORDS_PER_SECOND = 100.0  # fast, yet the long story lasts long enough to be int
 STARTED = "conversation.replica.started_speaking"
 STOPPED = "conversation.replica.stopped_speaking"
 USER_UTTERANCE = "conversation.utterance [user]"
+HEARD = (
+    "conversation.user.started_speaking",
+    "conversation.user.stopped_speaking",
+    USER_UTTERANCE,
+)
 REPLICA_UTTERANCE = "conversation.utterance [replica]"
 STREAMING = "conversation.utterance.streaming [replica]"
 STREAMING_RUN = f"{STREAMING} +"
 REPLY = (STARTED, REPLICA_UTTERANCE, STREAMING_RUN, STOPPED)
 CUT_SHORT = (
-    USER_UTTERANCE,
+    *HEARD,
     STARTED,
     REPLICA_UTTERANCE,
     STREAMING_RUN,
@@ -116,6 +121,7 @@ class Row:
     expected: tuple[str, ...]
     act: Act | None = None
     persona_id: str | None = None
+    context: str | None = None
     note: str = ""
 
 
@@ -159,6 +165,18 @@ async def act_interrupt_idle(ctx: Context) -> None:
     await ctx.send(echo_text(ctx.conversation_id, "Marker.").to_message())
 
 
+async def act_ask_name(ctx: Context) -> None:
+    await _respond(ctx, "What is my name?")
+    ctx.checks.append("Your name is Sam.")
+
+
+async def act_tell_then_ask(ctx: Context) -> None:
+    await _respond(ctx, "My name is Kim.")
+    await ctx.record.until(STOPPED)
+    await _respond(ctx, "What is my name?")
+    ctx.checks.append("Your name is Kim.")
+
+
 async def act_overwrite(ctx: Context) -> None:
     await ctx.send(overwrite_context(ctx.conversation_id, "The user is Sam.").to_message())
     await _respond(ctx, "What do you know?")
@@ -200,17 +218,35 @@ MARKER = 'then `conversation.echo` "Marker." (its turn shows nothing came before
 
 TABLE: list[Row] = [
     Row("Greeting on join", "a participant joins the room", REPLY),
-    Row("Respond", "`conversation.respond`", (USER_UTTERANCE, *REPLY), act_respond),
+    Row(
+        "Respond",
+        "`conversation.respond`",
+        (*HEARD, *REPLY),
+        act_respond,
+        note="The user speaks the typed words first, at the replica's pace (at most 3 s), as a "
+        "call hears speech.",
+    ),
     Row(
         "User speech (sandbox call view)",
         "`sandbox.user_speech` app-message",
-        (
-            "conversation.user.started_speaking",
-            "conversation.user.stopped_speaking",
-            USER_UTTERANCE,
-            *REPLY,
-        ),
+        (*HEARD, *REPLY),
         act_user_speech,
+    ),
+    Row(
+        "Conversation context, then a question",
+        'created with `conversational_context` "The user\'s name is Sam.", then '
+        '`conversation.respond` "What is my name?"',
+        (*HEARD, *REPLY),
+        act_ask_name,
+        context="The user's name is Sam.",
+        note='The answer reads "Your name is Sam." from the context.',
+    ),
+    Row(
+        "The user's own words, then a question",
+        '`conversation.respond` "My name is Kim.", then "What is my name?"',
+        (*HEARD, *REPLY, *HEARD, *REPLY),
+        act_tell_then_ask,
+        note='The replica remembers what the user said: "Your name is Kim."',
     ),
     Row("Echo (text)", "`conversation.echo` modality text", REPLY, act_echo_text),
     Row(
@@ -218,7 +254,8 @@ TABLE: list[Row] = [
         "`conversation.echo` modality audio, several chunks, `done` on the last",
         REPLY,
         act_echo_audio,
-        note='Spoken once all chunks arrived; the utterance reads "[audio 1.0s]".',
+        note="Spoken once all chunks arrived, for as long as the audio lasts; the utterance "
+        'reads "[audio 1.0s]".',
     ),
     Row(
         "Interrupt during a turn",
@@ -229,7 +266,7 @@ TABLE: list[Row] = [
     Row(
         "Respond during a turn",
         "`conversation.respond`, then another `conversation.respond` while speaking",
-        (*CUT_SHORT, USER_UTTERANCE, *REPLY),
+        (*CUT_SHORT, *HEARD, *REPLY),
         act_respond_during_turn,
         note="One turn at a time: the new turn interrupts the one in progress.",
     ),
@@ -242,14 +279,14 @@ TABLE: list[Row] = [
     Row(
         "Overwrite context, then respond",
         '`conversation.overwrite_llm_context`, then `conversation.respond` "What do you know?"',
-        (USER_UTTERANCE, *REPLY),
+        (*HEARD, *REPLY),
         act_overwrite,
         note="The context change emits nothing; the answer reads back the new context.",
     ),
     Row(
         "Append context, then respond",
         '`conversation.append_llm_context`, then `conversation.respond` "What do you know?"',
-        (USER_UTTERANCE, *REPLY),
+        (*HEARD, *REPLY),
         act_append,
         note="The answer holds both the persona's context and the appended text.",
     ),
@@ -270,7 +307,7 @@ TABLE: list[Row] = [
     Row(
         "Tool call and tool result",
         '`conversation.respond` "What\'s the weather in Paris?", then `conversation.tool_result`',
-        (USER_UTTERANCE, "conversation.tool_call", *REPLY),
+        (*HEARD, "conversation.tool_call", *REPLY),
         act_tool_call,
         persona_id=SUPPORT_PERSONA_ID,
         note='Support Agent persona; `arguments` is the JSON string `{"city": "Paris"}`.',
@@ -317,6 +354,15 @@ def render() -> str:
         "replica-side event is followed by its newer twin (`conversation.started_speaking` /",
         "`conversation.stopped_speaking` with role `pal`, utterances with role `pal`,",
         "`system.pal_joined`).",
+        "",
+        "Every user turn, typed (`conversation.respond`) or spoken, opens with the user speaking",
+        "(`conversation.user.started_speaking` / `stopped_speaking`, for as long as saying the",
+        "words takes at the replica's pace, at most 3 s) and their `conversation.utterance`. What",
+        "the replica answers comes from fixed rules (`cvi_app/sandbox/responder.py`) over its",
+        "context (the persona's `context`, the conversation's `conversational_context`, then",
+        "`overwrite_llm_context` / `append_llm_context`) and what the user said earlier: it",
+        'answers "What is my name?" from "My name is ..." or the context, repeats facts it was',
+        "given, and otherwise says what it heard and what it knows.",
         "",
         "| Interaction | What is sent | Events emitted, in order | Notes |",
         "|---|---|---|---|",
@@ -402,6 +448,8 @@ async def test_interaction_emits_exactly_the_events_in_the_table(
     body: dict[str, Any] = {"custom_greeting": "Hi, I'm your sandbox replica."}
     if row.persona_id:
         body["persona_id"] = row.persona_id
+    if row.context:
+        body["conversational_context"] = row.context
     cid = (await live.create(**body))["conversation_id"]
     async with room_client(live.root_url, cid) as client:
         recorder = Recorder(client)

@@ -20,6 +20,7 @@ from cvi_app.protocol import (
     split_echo_text,
     tool_result,
 )
+from cvi_app.sandbox import replica as replica_module
 from cvi_app.sandbox.replica import SimulatedReplica
 from cvi_app.sandbox.responder import LONG_STORY, Responder, ToolSpec
 from cvi_app.sandbox.rooms import LocalParticipant, RoomHub
@@ -81,6 +82,23 @@ TURN = [
     "conversation.utterance.streaming",
     "conversation.replica.stopped_speaking",
 ]
+HEARD = [
+    "conversation.user.started_speaking",
+    "conversation.user.stopped_speaking",
+    "conversation.utterance",
+]
+"""How every user turn opens, typed or spoken: the user speaks, then their words."""
+
+
+def replica_said(turn: list[dict[str, Any]]) -> str:
+    """The replica's full utterance in a turn."""
+    return str(
+        next(
+            e["properties"]["speech"]
+            for e in turn
+            if e["event_type"] == "conversation.utterance" and e["properties"]["role"] == "replica"
+        )
+    )
 
 
 async def start(
@@ -129,9 +147,9 @@ async def test_respond_is_a_full_turn_with_ordered_stamped_events(hub: RoomHub) 
     _, listener = await start(hub, words_per_second=pace)
     await listener.send(respond(CID, "What time does the office open?").to_message())
     turn = await listener.until("conversation.replica.stopped_speaking")
-    assert collapse(types(turn)) == ["conversation.utterance", *TURN]
-    assert turn[0]["properties"] == {"role": "user", "speech": "What time does the office open?"}
-    reply = turn[2]["properties"]["speech"]
+    assert collapse(types(turn)) == [*HEARD, *TURN]
+    assert turn[2]["properties"] == {"role": "user", "speech": "What time does the office open?"}
+    reply = replica_said(turn)
     assert "9am" in reply
     seqs = [event["seq"] for event in turn]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
@@ -160,12 +178,7 @@ async def test_user_speech_adds_the_user_speaking_events(hub: RoomHub) -> None:
     _, listener = await start(hub)
     await listener.send(UserSpeech.build("hello there", conversation_id=CID).to_message())
     turn = await listener.until("conversation.replica.stopped_speaking")
-    assert collapse(types(turn)) == [
-        "conversation.user.started_speaking",
-        "conversation.user.stopped_speaking",
-        "conversation.utterance",
-        *TURN,
-    ]
+    assert collapse(types(turn)) == [*HEARD, *TURN]
     assert turn[2]["properties"]["role"] == "user"
 
 
@@ -228,8 +241,8 @@ async def test_long_echo_split_in_chunks_is_spoken_once_all_chunks_arrived(hub: 
     assert len(said) > 3000
 
 
-async def test_echo_audio_is_assembled_by_inference_id_then_spoken(hub: RoomHub) -> None:
-    _, listener = await start(hub)
+async def test_echo_audio_is_assembled_then_spoken_for_as_long_as_it_lasts(hub: RoomHub) -> None:
+    _, listener = await start(hub)  # a fast speaker: audio still takes its own time
     pcm = b"\x00\x01" * (24000 * 3 // 2)  # 1.5 s at 24 kHz
     chunks = split_echo_audio(CID, pcm, sample_rate=24000, inference_id="echo-audio")
     assert len(chunks) > 1
@@ -239,6 +252,54 @@ async def test_echo_audio_is_assembled_by_inference_id_then_spoken(hub: RoomHub)
     assert collapse(types(turn)) == TURN
     assert turn[1]["properties"]["speech"] == "[audio 1.5s]"
     assert all(event["inference_id"] == "echo-audio" for event in turn)
+    assert turn[-1]["properties"]["duration"] == pytest.approx(1.5, abs=0.2)
+    assert turn[-1]["timestamp"] - turn[0]["timestamp"] == pytest.approx(1.5, abs=0.2)
+
+
+async def test_unfinished_echo_audio_past_the_buffer_is_dropped(
+    hub: RoomHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(replica_module, "MAX_ECHO_BYTES", 40_000)
+    replica, listener = await start(hub)
+    pcm = b"\x00\x01" * 24000  # 48 KB: more than the buffer holds
+    for chunk in split_echo_audio(CID, pcm, sample_rate=24000, inference_id="too-long"):
+        await listener.send(chunk.to_message())
+    await listener.send(echo_text(CID, "Marker.").to_message())
+    turn = await listener.until("conversation.replica.stopped_speaking")
+    assert turn[1]["properties"]["speech"] == "Marker."
+    assert replica._echo_bytes == 0
+
+
+async def test_a_typed_turn_shows_the_user_speaking_for_as_long_as_the_words_take(
+    hub: RoomHub,
+) -> None:
+    pace = 20.0
+    _, listener = await start(hub, words_per_second=pace)
+    words = "one two three four five six"  # 0.3 s at this pace
+    await listener.send(respond(CID, words).to_message())
+    turn = await listener.until("conversation.replica.stopped_speaking")
+    assert collapse(types(turn)) == [*HEARD, *TURN]
+    started, stopped, said = turn[:3]
+    assert stopped["timestamp"] - started["timestamp"] == pytest.approx(0.3, abs=0.1)
+    assert stopped["properties"]["duration"] == pytest.approx(0.3, abs=0.1)
+    assert said["properties"] == {"role": "user", "speech": words}
+    assert len({event["inference_id"] for event in turn}) == 1
+
+
+async def test_a_respond_while_the_user_still_speaks_keeps_their_words(hub: RoomHub) -> None:
+    _, listener = await start(hub, words_per_second=5.0)
+    await listener.send(respond(CID, "My name is Kim and I am still talking").to_message())
+    await listener.until("conversation.user.started_speaking")
+    await listener.send(respond(CID, "What is my name?").to_message())
+    events = await listener.until("conversation.replica.stopped_speaking")
+    assert collapse(types(events)) == [*HEARD[1:], *HEARD, *TURN]
+    users = [e for e in events if e["properties"].get("role") == "user"]
+    assert [u["properties"]["speech"] for u in users] == [
+        "My name is Kim and I am still talking",
+        "What is my name?",
+    ]
+    assert "conversation.replica_interrupted" not in types(events)
+    assert replica_said(events) == "Your name is Kim."
 
 
 async def test_overwrite_and_append_context_change_what_it_knows(hub: RoomHub) -> None:
@@ -247,7 +308,7 @@ async def test_overwrite_and_append_context_change_what_it_knows(hub: RoomHub) -
     await listener.send(append_context(CID, "Sam likes tea.").to_message())
     await listener.send(respond(CID, "What do you know?").to_message())
     turn = await listener.until("conversation.replica.stopped_speaking")
-    speech = turn[2]["properties"]["speech"]
+    speech = replica_said(turn)
     assert "Sam" in speech and "tea" in speech and "9am" not in speech
 
 
@@ -309,7 +370,8 @@ async def test_invalid_messages_are_ignored_and_the_replica_keeps_working(hub: R
         await listener.send(junk)
     await listener.send(respond(CID, "hello").to_message())
     turn = await listener.until("conversation.replica.stopped_speaking")
-    assert [e["properties"]["speech"] for e in turn[:1]] == ["hello"]
+    assert collapse(types(turn)) == [*HEARD, *TURN]
+    assert turn[2]["properties"]["speech"] == "hello"
 
 
 async def test_twins_send_the_pal_form_of_replica_events_too(hub: RoomHub) -> None:

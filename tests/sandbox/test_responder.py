@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from cvi_app.sandbox.responder import LONG_STORY, Responder, ToolRequest, ToolSpec
+from cvi_app.sandbox.responder import (
+    LONG_STORY,
+    SANDBOX_SIMULATES,
+    Responder,
+    ToolRequest,
+    ToolSpec,
+)
 
 WEATHER = ToolSpec.from_openai(
     {
@@ -88,3 +94,62 @@ def test_tool_results_are_read_out() -> None:
 def test_long_story_on_request() -> None:
     assert Responder().reply("Tell me a long story").text == LONG_STORY
     assert len(LONG_STORY.split()) > 100
+
+
+def test_what_is_my_name_is_answered_from_the_context() -> None:
+    assert Responder(context="The user's name is Sam.").reply("What is my name?").text == (
+        "Your name is Sam."
+    )
+    told = Responder(context="You are helping a shopper.")
+    told.overwrite_context("The user is called Kim. Kim is shopping for shoes.")
+    assert told.reply("Do you know my name?").text == "Your name is Kim."
+    told.append_context("Name: Lee")
+    assert told.reply("who am I?").text == "Your name is Lee."
+    unknown = Responder(context="The user is happy.").reply("What's my name?").text
+    assert "don't know your name" in unknown
+
+
+def test_the_user_telling_their_name_is_remembered_and_the_newest_name_wins() -> None:
+    responder = Responder(context="The user's name is Sam.")
+    assert responder.reply("My name is Bob").text.startswith("Nice to meet you, Bob.")
+    assert responder.reply("What is my name?").text == "Your name is Bob."
+    assert "Bob" in responder.reply("Hello!").text
+    responder.overwrite_context("The user's name is Ana.")
+    assert responder.reply("What is my name?").text == "Your name is Ana."
+    responder.reply("Call me alex")
+    assert responder.reply("What is my name?").text == "Your name is Alex."
+
+
+def test_facts_the_user_stated_answer_later_questions() -> None:
+    responder = Responder()
+    responder.reply("I like green tea.")
+    assert responder.reply("What do I like?").text == "You told me: you like green tea."
+    assert responder.reply("Remember that my car is red").text == (
+        "Got it. I'll remember that your car is red."
+    )
+    assert responder.reply("What colour is my car?").text == "You told me: your car is red."
+    knows = responder.reply("What do you know?").text
+    assert "you like green tea" in knows and "your car is red" in knows
+
+
+def test_anything_else_says_what_it_heard_and_what_it_knows() -> None:
+    answer = Responder(context="Orders ship on Mondays.").reply("How is it going").text
+    assert answer == 'You said: "How is it going". What I know: Orders ship on Mondays.'
+    bare = Responder().reply("Banana.").text
+    assert bare == 'You said: "Banana". I haven\'t been told anything else yet.'
+
+
+def test_what_it_reads_out_is_bounded() -> None:
+    responder = Responder(context="word " * 50_000)
+    for _ in range(200):
+        responder.append_context("more " * 1000)
+    assert len(responder.context) <= 128_000
+    assert len(responder.reply("What do you know?").text) < 400
+
+
+def test_the_sandbox_says_plainly_what_it_simulates_and_what_not() -> None:
+    sentences = [s for s in SANDBOX_SIMULATES.split(". ") if s]
+    assert 2 <= len(sentences) <= 3
+    assert "simulated replica" in SANDBOX_SIMULATES
+    assert "does not" in SANDBOX_SIMULATES and "TAVUS_API_KEY" in SANDBOX_SIMULATES
+    assert len(SANDBOX_SIMULATES) < 500

@@ -22,6 +22,7 @@ from cvi_app.components.controls import (
 from cvi_app.components.layout import page_layout
 from cvi_app.components.live_feed import live_feed
 from cvi_app.presentation.templates import INTERACTION_TEMPLATES
+from cvi_app.sandbox.responder import SANDBOX_SIMULATES
 from cvi_app.state.app_state import AppState
 from cvi_app.state.room_state import (
     FeedState,
@@ -29,11 +30,6 @@ from cvi_app.state.room_state import (
     RoomState,
     SpeakingState,
     selected_size,
-)
-
-SANDBOX_SIMULATES = (
-    "This is the sandbox: a simulated replica answers from what you say and its context, "
-    "with no video or real voice."
 )
 
 SECTIONS = (
@@ -195,7 +191,10 @@ def _call() -> rx.Component:
         ),
         rx.cond(
             AppState.mode == "sandbox",
-            rx.text(SANDBOX_SIMULATES, size="1", color_scheme="gray", id="sandbox-note"),
+            rx.el.details(
+                rx.el.summary("About the sandbox's replica", style={"cursor": "pointer"}),
+                rx.text(SANDBOX_SIMULATES, size="1", id="sandbox-note"),
+            ),
         ),
         participants_panel(
             participants=PresenceState.participants,

@@ -411,6 +411,8 @@ class TavusClient:
             raise TavusTransportError(
                 f"{method} {path} failed: {type(exc).__name__}: {self._redact(str(exc))}"
             ) from exc
+        if response.status_code == 304:  # a patch that changed nothing: no body
+            return None
         body = _decode(response)
         if response.is_success:
             return body

@@ -189,6 +189,11 @@ async def test_personas_list_get_create_update_delete(tavus: TavusClient) -> Non
     assert updated.persona_name == "Head Coach"
     assert updated.context == "Clay courts."
     assert (await tavus.get_persona(created.persona_id)).persona_name == "Head Coach"
+    # A patch that changes nothing is answered 304 with no body: the persona as it is.
+    same = await tavus.update_persona(
+        created.persona_id, [{"op": "replace", "path": "/persona_name", "value": "Head Coach"}]
+    )
+    assert same.persona_name == "Head Coach"
 
     await tavus.delete_persona(created.persona_id)
     with pytest.raises(TavusNotFoundError):

@@ -7,6 +7,8 @@ PY     := $(VENV)/bin/python
 TOOLS  := .tools
 BUN    := $(TOOLS)/node_modules/.bin/bun
 BUN_VERSION := 1.4.5
+AXE    := $(TOOLS)/node_modules/axe-core/axe.min.js
+AXE_VERSION := 4.14.1
 
 export PATH := $(CURDIR)/$(TOOLS)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export REFLEX_USE_SYSTEM_BUN := 1
@@ -31,7 +33,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 $(BUN):
 	npm install --prefix $(TOOLS) --no-audit --no-fund --loglevel=error bun@$(BUN_VERSION)
 
-setup: $(VENV)/.installed $(BUN)
+# axe-core from the npm registry: the browser suite checks every page with it.
+$(AXE):
+	npm install --prefix $(TOOLS) --no-audit --no-fund --loglevel=error axe-core@$(AXE_VERSION)
+
+setup: $(VENV)/.installed $(BUN) $(AXE)
 
 migrate: setup
 	$(PY) -m cvi_app.store.migrate

@@ -18,6 +18,7 @@ from cvi_app.pages.component_demo import component_demo, dev_pages_enabled
 from cvi_app.pages.conversation import conversation
 from cvi_app.pages.history import history
 from cvi_app.pages.home import home
+from cvi_app.pages.not_found import not_found
 from cvi_app.pages.room import room
 from cvi_app.sandbox.app import MountedSandbox, create_sandbox_app
 from cvi_app.state import AppState
@@ -117,3 +118,4 @@ app.add_page(
         TimelinePager.load,
     ],
 )
+app.add_page(not_found, route="404", title="CVI Studio: page not found", on_load=AppState.load_mode)

@@ -1,4 +1,8 @@
-"""The frame every page shares: a header with the product name and the mode badge."""
+"""The frame every page shares.
+
+A skip link, a header landmark with the product name, the mode badge and the navigation, then
+the page's main content, centred on wide screens.
+"""
 
 from collections.abc import Callable
 
@@ -7,6 +11,22 @@ import reflex as rx
 from cvi_app import styles
 from cvi_app.state import AppState
 
+MAIN_ID = "main"
+
+# Out of sight until it has the keyboard focus (the first Tab on every page).
+_SKIP_LINK_STYLE = {
+    "position": "absolute",
+    "left": "1rem",
+    "top": "0.5rem",
+    "z_index": "10",
+    "padding": "0.5rem 1rem",
+    "border_radius": "6px",
+    "background": rx.color("accent", 9),
+    "color": rx.color("accent", 1),
+    "transform": "translateY(-200%)",
+    "&:focus": {"transform": "none"},
+}
+
 
 def mode_badge(mode: rx.Var[str]) -> rx.Component:
     """A badge saying whether the app talks to the local sandbox or to Tavus."""
@@ -14,6 +34,8 @@ def mode_badge(mode: rx.Var[str]) -> rx.Component:
         rx.cond(mode == "tavus", "Tavus", rx.cond(mode == "sandbox", "Sandbox", "…")),
         color_scheme=rx.match(mode, ("tavus", "green"), ("sandbox", "amber"), "gray"),
         variant="soft",
+        # Radix's soft amber text reads at 4.2:1 on its own background; high contrast is 4.5+.
+        high_contrast=True,
         size="2",
         aria_label=rx.cond(mode == "", "mode loading", "mode " + mode),
         id="mode-badge",
@@ -21,26 +43,63 @@ def mode_badge(mode: rx.Var[str]) -> rx.Component:
 
 
 def _header() -> rx.Component:
-    return rx.hstack(
-        rx.link(rx.text("CVI Studio", size="6", weight="bold"), href="/", underline="none"),
-        mode_badge(AppState.mode),
-        rx.spacer(),
-        rx.link("History", href="/history"),
-        align="center",
+    return rx.el.header(
+        rx.hstack(
+            rx.link(rx.text("CVI Studio", size="6", weight="bold"), href="/", underline="none"),
+            mode_badge(AppState.mode),
+            rx.spacer(),
+            rx.el.nav(rx.link("History", href="/history"), aria_label="Main"),
+            align="center",
+            width="100%",
+            padding_y="1rem",
+        ),
+        style={"width": "100%"},
+    )
+
+
+def scroll_region(name: str, table: rx.Component, *, min_width: str = "40rem") -> rx.Component:
+    """A wide table scrolling sideways inside a named region the keyboard can focus.
+
+    The table is at least `min_width` wide. Radix's table scrolls inside its own scroll area,
+    which the keyboard cannot reach: that area is let overflow, so this region scrolls instead
+    (on a narrow screen, the region scrolls, never the page).
+    """
+    return rx.box(
+        table,
+        role="region",
+        aria_label=name,
+        tab_index=0,
         width="100%",
-        padding_y="1rem",
+        overflow_x="auto",
+        style={
+            "& .rt-ScrollAreaRoot": {"overflow": "visible"},
+            # Radix sets the viewport's overflow inline: only !important overrides it.
+            "& .rt-ScrollAreaViewport": {"overflow": "visible !important"},
+            "& .rt-ScrollAreaScrollbar": {"display": "none"},
+            "& table": {"min_width": min_width},
+        },
     )
 
 
 def page_layout(content: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
-    """Wrap a page body in the shared header and width."""
+    """Wrap a page body in the shared skip link, header and width."""
 
     def wrapped() -> rx.Component:
         return rx.container(
+            # Reflex renders links as router links, which do not move the focus to a fragment:
+            # the click focuses the main content itself.
+            rx.el.a(
+                "Skip to main content",
+                href=f"#{MAIN_ID}",
+                on_click=[rx.prevent_default, rx.set_focus(MAIN_ID)],
+                style=_SKIP_LINK_STYLE,
+            ),
             _header(),
-            rx.el.main(content(), style={"width": "100%"}),
+            # Focusable from the skip link only (not in the Tab order).
+            rx.el.main(content(), id=MAIN_ID, tab_index=-1, style={"width": "100%"}),
             size="4",
             max_width=styles.PAGE_MAX_WIDTH,
+            margin_x="auto",
         )
 
     wrapped.__name__ = content.__name__

@@ -4,7 +4,7 @@ import reflex as rx
 
 from cvi_app import styles
 from cvi_app.components.controls import tool_calls_table
-from cvi_app.components.layout import page_layout
+from cvi_app.components.layout import page_layout, scroll_region
 from cvi_app.state.conversation_state import (
     NOT_YOURS,
     ConversationState,
@@ -63,7 +63,7 @@ def _exports(conversation_id) -> rx.Component:
 
 def _paged(name: str, noun: str, body, *, has_older, has_newer, on_older, on_newer):
     return rx.box(
-        rx.heading(name, size="3"),
+        rx.heading(name, size="3", as_="h2"),
         body,
         rx.hstack(
             rx.button(f"Older {noun}", on_click=on_older, disabled=~has_older, variant="soft"),
@@ -96,7 +96,7 @@ def _transcript(rows) -> rx.Component:
 
 def _timeline(rows) -> rx.Component:
     cells = ("Time (UTC)", "Source", "Type", "Seq", "Summary")
-    return rx.table.root(
+    table = rx.table.root(
         rx.table.header(rx.table.row(*(rx.table.column_header_cell(c) for c in cells))),
         rx.table.body(
             rx.foreach(
@@ -114,6 +114,7 @@ def _timeline(rows) -> rx.Component:
         size="1",
         width="100%",
     )
+    return scroll_region("Event timeline", table)
 
 
 def _webhooks(rows) -> rx.Component:
@@ -165,12 +166,21 @@ def _conversation() -> rx.Component:
             on_older=TimelinePager.older,
             on_newer=TimelinePager.newer,
         ),
-        rx.heading("Tool calls", size="3"),
-        tool_calls_table(ConversationState.tool_calls),
-        rx.heading("Webhooks", size="3"),
+        rx.heading("Tool calls", size="3", as_="h2"),
+        scroll_region("Tool calls", tool_calls_table(ConversationState.tool_calls)),
+        rx.heading("Webhooks", size="3", as_="h2"),
         _webhooks(ConversationState.webhooks),
         spacing="4",
         width="100%",
+    )
+
+
+def _unavailable(message: str, **callout) -> rx.Component:
+    return rx.vstack(
+        rx.heading("Conversation not shown", size="5", as_="h1"),
+        rx.callout(message, color_scheme="red", role="alert", **callout),
+        rx.link("Back to your history", href="/history"),
+        spacing="4",
     )
 
 
@@ -180,10 +190,7 @@ def conversation() -> rx.Component:
     return rx.match(
         ConversationState.access,
         ("ok", _conversation()),
-        ("denied", rx.callout(NOT_YOURS, icon="lock", color_scheme="red", role="alert")),
-        (
-            "error",
-            rx.callout("The conversation could not be read.", color_scheme="red", role="alert"),
-        ),
-        rx.spinner(size="3"),
+        ("denied", _unavailable(NOT_YOURS, icon="lock")),
+        ("error", _unavailable("The conversation could not be read. Try again later.")),
+        rx.spinner(size="3", aria_label="Loading the conversation"),
     )

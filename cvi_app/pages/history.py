@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from cvi_app.components.layout import page_layout
+from cvi_app.components.layout import page_layout, scroll_region
 from cvi_app.state.history_state import STATUSES, HistoryState
 
 
@@ -16,14 +16,18 @@ def _filters(query, on_query, status, on_status) -> rx.Component:
             aria_label="Search conversations",
             width="20rem",
         ),
-        rx.select(STATUSES, value=status, on_change=on_status, aria_label="Status"),
+        # rx.select hands only some props to its trigger (the element people reach): the name
+        # goes there through custom_attrs (an aria_label would land on the root, unrendered).
+        rx.select(
+            STATUSES, value=status, on_change=on_status, custom_attrs={"aria-label": "Status"}
+        ),
         spacing="3",
         wrap="wrap",
     )
 
 
 def _table(rows) -> rx.Component:
-    return rx.table.root(
+    table = rx.table.root(
         rx.table.header(
             rx.table.row(
                 *(rx.table.column_header_cell(h) for h in ("Name", "Status", "Started", "Ended"))
@@ -35,6 +39,7 @@ def _table(rows) -> rx.Component:
                 lambda row: rx.table.row(
                     rx.table.cell(
                         rx.link(row["name"], href="/history/" + row["id"]),
+                        rx.text(row["persona"], " · ", row["replica"], size="1"),
                         rx.text(row["id"], size="1", color_scheme="gray"),
                     ),
                     rx.table.cell(rx.badge(row["status"]), rx.text(row["reason"], size="1")),
@@ -44,9 +49,9 @@ def _table(rows) -> rx.Component:
                 ),
             )
         ),
-        aria_label="Conversations",
         width="100%",
     )
+    return scroll_region("Conversations", table)
 
 
 def pager(label: str, *, page, pages, has_previous, has_next, on_previous, on_next):

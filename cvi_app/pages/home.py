@@ -4,14 +4,15 @@ import reflex as rx
 
 from cvi_app import styles
 from cvi_app.components.layout import page_layout
-from cvi_app.state.home_state import HomeState
+from cvi_app.state.home_state import BOUNDS, HomeState
 
 
 def _choice(label: str, items, value, on_change) -> rx.Component:
+    # The trigger is what the keyboard and screen readers reach: it carries the name.
     return rx.vstack(
-        rx.text(label, size="2", weight="medium"),
+        rx.text(label, size="2", weight="medium", aria_hidden="true"),
         rx.select.root(
-            rx.select.trigger(placeholder="Default", aria_label=label),
+            rx.select.trigger(aria_label=label),
             rx.select.content(
                 rx.foreach(items, lambda item: rx.select.item(item["name"], value=item["id"]))
             ),
@@ -22,10 +23,20 @@ def _choice(label: str, items, value, on_change) -> rx.Component:
     )
 
 
-def _seconds(label: str, value, on_change) -> rx.Component:
+def _seconds(label: str, field: str, value, on_change) -> rx.Component:
+    low, high = BOUNDS[field]
     return rx.vstack(
-        rx.text(label, size="1"),
-        rx.input(value=value, on_change=on_change, type="number", min="0", aria_label=label),
+        rx.text(label, size="1", aria_hidden="true"),
+        rx.input(
+            value=value,
+            on_change=on_change,
+            type="number",
+            min=str(low),
+            max=str(high),
+            step="1",
+            aria_label=label,
+        ),
+        rx.text(f"{low} to {high}", size="1", color_scheme="gray"),
         spacing="1",
     )
 
@@ -33,15 +44,20 @@ def _seconds(label: str, value, on_change) -> rx.Component:
 def _options() -> rx.Component:
     return rx.hstack(
         _seconds(
-            "Max call duration (s)", HomeState.max_call_duration, HomeState.set_max_call_duration
+            "Max call duration (s)",
+            "max_call_duration",
+            HomeState.max_call_duration,
+            HomeState.set_max_call_duration,
         ),
         _seconds(
             "Ends after everyone left (s)",
+            "participant_left_timeout",
             HomeState.participant_left_timeout,
             HomeState.set_participant_left_timeout,
         ),
         _seconds(
             "Ends if nobody joins (s)",
+            "participant_absent_timeout",
             HomeState.participant_absent_timeout,
             HomeState.set_participant_absent_timeout,
         ),
@@ -53,8 +69,12 @@ def _options() -> rx.Component:
 def _start_form() -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            _choice("Persona", HomeState.personas, HomeState.persona_id, HomeState.set_persona_id),
-            _choice("Replica", HomeState.replicas, HomeState.replica_id, HomeState.set_replica_id),
+            _choice(
+                "Persona", HomeState.persona_choices, HomeState.persona_id, HomeState.set_persona_id
+            ),
+            _choice(
+                "Replica", HomeState.replica_choices, HomeState.replica_id, HomeState.set_replica_id
+            ),
             spacing="4",
             wrap="wrap",
         ),
@@ -97,8 +117,15 @@ def _live_list() -> rx.Component:
     return rx.cond(
         HomeState.live.length() > 0,
         rx.vstack(
-            rx.heading("Your live conversations", size="4"),
-            rx.foreach(HomeState.live, lambda cid: rx.link(cid, href="/room/" + cid)),
+            rx.heading("Your live conversations", size="4", as_="h2"),
+            rx.foreach(
+                HomeState.live,
+                lambda c: rx.text(
+                    rx.link(c["title"], href="/room/" + c["id"]),
+                    " ",
+                    rx.text.span(c["who"], color_scheme="gray"),
+                ),
+            ),
         ),
     )
 

@@ -23,9 +23,11 @@ from cvi_app.presentation.history_pages import (
     transcript_window,
     webhook_rows,
 )
+from cvi_app.presentation.text import end_reason_sentence
 from cvi_app.state.app_state import AppState
+from cvi_app.state.catalog import Catalog, cached_catalog, conversation_title
 from cvi_app.state.history_state import when
-from cvi_app.store import get_engine, run_in_transaction
+from cvi_app.store import Conversation, get_engine, run_in_transaction
 from cvi_app.store.conversations import get_owned_conversation
 
 logger = logging.getLogger(__name__)
@@ -44,6 +46,28 @@ async def _read_owned(cid: str, owner: str, read: Callable[[Session], T]) -> T |
         return read(session)
 
     return await run_in_transaction(get_engine(), work)
+
+
+def _named(name: str, ident: str | None) -> str:
+    """A name with its id ("Anna (r1234)"), or just the id when the API has no name for it."""
+    if not ident:
+        return ""
+    return ident if name == ident else f"{name} ({ident})"
+
+
+def _info(row: Conversation, catalog: Catalog) -> dict[str, str]:
+    """The conversation's facts as the page shows them, with persona and replica names."""
+    replica = catalog.replica(row.replica_id)
+    return {
+        "name": conversation_title(row.name, replica=replica, created=row.created_at),
+        "status": row.status,
+        "mode": row.mode,
+        "created": when(row.created_at),
+        "ended": when(row.ended_at),
+        "reason": end_reason_sentence(row.shutdown_reason),
+        "persona": _named(catalog.persona(row.persona_id), row.persona_id),
+        "replica": _named(replica, row.replica_id),
+    }
 
 
 class _ConversationPart(rx.State, mixin=True):
@@ -77,16 +101,7 @@ class ConversationState(_ConversationPart, rx.State):
             row = get_owned_conversation(session, conversation_id=cid, owner=owner)
             assert row is not None
             return {
-                "info": {
-                    "name": row.name or "(unnamed)",
-                    "status": row.status,
-                    "mode": row.mode,
-                    "created": when(row.created_at),
-                    "ended": when(row.ended_at),
-                    "reason": row.shutdown_reason or "",
-                    "persona": row.persona_id or "",
-                    "replica": row.replica_id or "",
-                },
+                "row": row,
                 "tools": tool_call_rows(session, conversation_id=cid),
                 "webhooks": webhook_rows(session, conversation_id=cid),
                 "official": has_official_transcript(session, conversation_id=cid),
@@ -99,12 +114,13 @@ class ConversationState(_ConversationPart, rx.State):
             found, failed = None, True
         else:
             failed = False
+        info = _info(found["row"], await cached_catalog()) if found is not None else {}
         async with self:
             if found is None:
                 self.access = "error" if failed else "denied"
                 self.info, self.tool_calls, self.webhooks = {}, [], []
                 return
-            self.info, self.tool_calls = found["info"], found["tools"]
+            self.info, self.tool_calls = info, found["tools"]
             self.webhooks, self.has_official = found["webhooks"], found["official"]
             self.access = "ok"
 

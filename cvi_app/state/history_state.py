@@ -7,7 +7,9 @@ from datetime import datetime
 
 import reflex as rx
 
+from cvi_app.presentation.text import end_reason_sentence
 from cvi_app.state.app_state import AppState
+from cvi_app.state.catalog import Catalog, cached_catalog, conversation_title
 from cvi_app.store import Conversation, get_engine, run_in_transaction, search_conversations
 
 logger = logging.getLogger(__name__)
@@ -21,15 +23,18 @@ def when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment is not None else ""
 
 
-def _row(row: Conversation) -> dict[str, str]:
+def _row(row: Conversation, catalog: Catalog) -> dict[str, str]:
+    replica = catalog.replica(row.replica_id)
     return {
         "id": row.conversation_id,
-        "name": row.name or "(unnamed)",
+        "name": conversation_title(row.name, replica=replica, created=row.created_at),
+        "persona": catalog.persona(row.persona_id),
+        "replica": replica,
         "status": row.status,
         "mode": row.mode,
         "created": when(row.created_at),
         "ended": when(row.ended_at),
-        "reason": row.shutdown_reason or "",
+        "reason": end_reason_sentence(row.shutdown_reason),
     }
 
 
@@ -82,10 +87,11 @@ class HistoryState(rx.State):
             async with self:
                 self.loading, self.error = False, "The history could not be read. Try again."
             return
+        catalog = await cached_catalog()
         async with self:
             if ticket != self._ticket:
                 return  # a newer search is under way
-            self.rows = [_row(row) for row in result.items]
+            self.rows = [_row(row, catalog) for row in result.items]
             self.total, self.loading, self.error = result.total, False, ""
 
     @rx.event

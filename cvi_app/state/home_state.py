@@ -6,21 +6,74 @@ import logging
 
 import reflex as rx
 from pydantic import ValidationError
+from sqlmodel import Session
 
+from cvi_app.config import get_settings
 from cvi_app.live.manager import StartOptions, get_manager
 from cvi_app.presentation.errors import describe_error
+from cvi_app.sandbox.catalog import DEFAULT_PERSONA_ID
 from cvi_app.state.app_state import AppState
+from cvi_app.state.catalog import Catalog, conversation_title, fetch_catalog
+from cvi_app.store import get_engine, run_in_transaction
+from cvi_app.store.conversations import get_owned_conversation
 
 logger = logging.getLogger(__name__)
 
-# What the pickers show: at most this many choices, each name at most this long.
-MAX_CHOICES = 100
-MAX_NAME = 120
+DEFAULT = "default"
+"""The pickers' value for "let the API choose" (Radix's select has no empty value)."""
+
+SECONDS_FIELDS = ("max_call_duration", "participant_left_timeout", "participant_absent_timeout")
 
 
-def _shown(name: str) -> str:
-    """A name as the picker shows it: whole, or cut with an ellipsis."""
-    return name if len(name) <= MAX_NAME else name[: MAX_NAME - 1] + "…"
+def _bounds(name: str) -> tuple[int, int]:
+    """The least and greatest value the server accepts for a `StartOptions` field."""
+    metadata = StartOptions.model_fields[name].metadata
+    return (
+        next(m.ge for m in metadata if hasattr(m, "ge")),
+        next(m.le for m in metadata if hasattr(m, "le")),
+    )
+
+
+BOUNDS = {name: _bounds(name) for name in SECONDS_FIELDS}
+"""Each number input's bounds: the same the server checks (`StartOptions`)."""
+
+
+def _default_persona_id() -> str:
+    """The persona the API uses when none is given: the sandbox's default; Tavus uses none."""
+    return DEFAULT_PERSONA_ID if get_settings().mode == "sandbox" else ""
+
+
+def _default_persona(catalog: Catalog) -> str:
+    """The persona picker's "Default", naming the persona it stands for."""
+    persona_id = _default_persona_id()
+    return f"Default ({catalog.persona(persona_id)})" if persona_id else "Default (no persona)"
+
+
+async def _live(ids: list[str], owner: str, catalog: Catalog) -> list[dict[str, str]]:
+    """The browser's live conversations, with their titles and who is in them (from the store).
+
+    When the store cannot be read, each shows as its id.
+    """
+
+    def read(session: Session) -> list[dict[str, str]]:
+        rows = [get_owned_conversation(session, conversation_id=cid, owner=owner) for cid in ids]
+        return [
+            {
+                "id": row.conversation_id,
+                "title": conversation_title(
+                    row.name, replica=catalog.replica(row.replica_id), created=row.created_at
+                ),
+                "who": f"{catalog.persona(row.persona_id)} · {catalog.replica(row.replica_id)}",
+            }
+            for row in rows
+            if row is not None
+        ]
+
+    try:
+        return await run_in_transaction(get_engine(), read)
+    except Exception:
+        logger.exception("home: reading the live conversations failed")
+        return [{"id": cid, "title": cid, "who": ""} for cid in ids]
 
 
 class HomeState(rx.State):
@@ -28,8 +81,9 @@ class HomeState(rx.State):
 
     personas: list[dict[str, str]] = []
     replicas: list[dict[str, str]] = []
-    persona_id: str = ""
-    replica_id: str = ""
+    default_persona: str = "Default"
+    persona_id: str = DEFAULT
+    replica_id: str = DEFAULT
     name: str = ""
     context: str = ""
     greeting: str = ""
@@ -38,30 +92,49 @@ class HomeState(rx.State):
     participant_absent_timeout: str = "300"
     starting: bool = False
     catalog_error: str = ""
-    live: list[str] = []
+    live: list[dict[str, str]] = []
+    default_persona_id: str = ""
 
     @rx.event(background=True)
     async def load(self):
         """Fetch personas and replicas from the API (sandbox or Tavus)."""
         manager = get_manager()
         try:
-            personas, replicas = await manager.catalog()
+            catalog = await fetch_catalog()
         except Exception as exc:
             async with self:
                 self.catalog_error = describe_error(exc)
             return
         async with self:
-            app = await self.get_state(AppState)
-            self.live = manager.live_conversations(owner=app.ensure_owner())
+            owner = (await self.get_state(AppState)).ensure_owner()
+        live = await _live(manager.live_conversations(owner=owner), owner, catalog)
+        async with self:
+            self.live = live
             self.catalog_error = ""
+            self.default_persona = _default_persona(catalog)
             self.personas = [
-                {"id": p.persona_id, "name": _shown(p.persona_name or p.persona_id)}
-                for p in personas[:MAX_CHOICES]
+                {
+                    "id": pid,
+                    "name": name,
+                    "replica": catalog.replica(catalog.default_replicas.get(pid)),
+                }
+                for pid, name in catalog.personas.items()
             ]
-            self.replicas = [
-                {"id": r.replica_id, "name": _shown(r.replica_name or r.replica_id)}
-                for r in replicas[:MAX_CHOICES]
-            ]
+            self.replicas = [{"id": rid, "name": name} for rid, name in catalog.replicas.items()]
+            self.default_persona_id = _default_persona_id()
+
+    @rx.var(cache=True)
+    def persona_choices(self) -> list[dict[str, str]]:
+        """The persona picker's items: "Default", naming the persona it stands for, then all."""
+        return [{"id": DEFAULT, "name": self.default_persona}, *self.personas]
+
+    @rx.var(cache=True)
+    def replica_choices(self) -> list[dict[str, str]]:
+        """The replica picker's items: "Default", naming the chosen persona's replica, then all."""
+        persona_id = self.default_persona_id if self.persona_id == DEFAULT else self.persona_id
+        replica = next((p["replica"] for p in self.personas if p["id"] == persona_id), "")
+        default = f"Default ({replica}, the persona's)" if replica else "Default (the persona's)"
+        return [{"id": DEFAULT, "name": default}, *self.replicas]
 
     @rx.event
     def set_persona_id(self, value: str) -> None:
@@ -115,8 +188,8 @@ class HomeState(rx.State):
             address = self.router.session.client_ip or None
             try:
                 options = StartOptions(
-                    persona_id=self.persona_id or None,
-                    replica_id=self.replica_id or None,
+                    persona_id=None if self.persona_id == DEFAULT else self.persona_id,
+                    replica_id=None if self.replica_id == DEFAULT else self.replica_id,
                     name=self.name,
                     context=self.context,
                     greeting=self.greeting,
@@ -126,9 +199,7 @@ class HomeState(rx.State):
                 )
             except ValidationError as exc:
                 self.starting = False
-                error = exc.errors()[0]
-                field = str(error["loc"][0]).replace("_", " ") if error["loc"] else "options"
-                return rx.toast.error(f"{field.capitalize()}: {error['msg']}")
+                return rx.toast.error(_invalid(exc))
         try:
             conversation = await get_manager().start_conversation(
                 owner=owner, options=options, address=address
@@ -141,3 +212,17 @@ class HomeState(rx.State):
         async with self:
             self.starting = False
         return rx.redirect(f"/room/{conversation.conversation_id}")
+
+
+def _invalid(exc: ValidationError) -> str:
+    """A start option the server refuses, as a sentence (with the bounds for the numbers)."""
+    error = exc.errors()[0]
+    name = str(error["loc"][0]) if error["loc"] else "options"
+    label = name.replace("_", " ").capitalize()
+    if name in BOUNDS:
+        low, high = BOUNDS[name]
+        return (
+            f"{label} must be a whole number of seconds, greater than or equal to {low} "
+            f"and at most {high}."
+        )
+    return f"{label}: {error['msg']}"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
 
+from cvi_app.sandbox.catalog import DEFAULT_PERSONA_ID, stock_personas, stock_replicas
 from tests.exports.parsing import jsonl_records, markdown_lines, vtt_cues
 
 LONG = 30_000
@@ -57,7 +58,8 @@ def test_a_finished_conversation_is_listed_shown_exported_and_private(
     transcript = page.get_by_role("log", name="Transcript")
     expect(transcript.locator("[data-role=user]", has_text=QUESTION)).to_be_visible(timeout=LONG)
     expect(transcript.locator("[data-role=replica]").first).to_be_visible()
-    expect(page.locator("#shutdown-reason")).to_contain_text("end_conversation_endpoint_hit")
+    # Why it ended, in words (the code itself stays with the shutdown webhook, below).
+    expect(page.locator("#shutdown-reason")).to_have_text("The conversation was ended.")
     events = page.get_by_role("log", name="Events")
     expect(events.locator("[data-type='conversation.utterance']").first).to_be_visible()
 
@@ -70,6 +72,8 @@ def test_a_finished_conversation_is_listed_shown_exported_and_private(
         page.reload()
         expect(transcript).to_be_visible(timeout=LONG)
     expect(official).to_be_visible(timeout=LONG)
+    webhooks = page.get_by_label("Webhooks", exact=True)
+    expect(webhooks).to_contain_text("end_conversation_endpoint_hit")
     official.click()
     expect(transcript.locator("[data-role=user]", has_text=QUESTION)).to_be_visible(timeout=LONG)
 
@@ -102,3 +106,65 @@ def test_a_finished_conversation_is_listed_shown_exported_and_private(
         assert export.status == 404
     finally:
         other.close()
+
+
+def test_history_names_personas_and_replicas_and_titles_unnamed_conversations(
+    browser: Browser, app_server, owned_conversation
+) -> None:
+    persona = next(p for p in stock_personas() if p.persona_id == DEFAULT_PERSONA_ID)
+    replica = next(r for r in stock_replicas() if r.replica_id == persona.default_replica_id)
+    context = browser.new_context(storage_state=owned_conversation.storage_state)
+    try:
+        page = context.new_page()
+        page.goto(f"{app_server.url}/history")
+        row = page.locator(f"[data-conversation='{owned_conversation.conversation_id}']")
+        title = f"Conversation with {replica.replica_name}, "
+        expect(row.get_by_role("link")).to_contain_text(title, timeout=LONG)
+        expect(row).to_contain_text(f"{persona.persona_name} · {replica.replica_name}")
+
+        row.get_by_role("link").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text(title, timeout=LONG)
+        main = page.get_by_role("main")
+        expect(main).to_contain_text(f"{persona.persona_name} ({persona.persona_id})")
+        expect(main).to_contain_text(f"{replica.replica_name} ({replica.replica_id})")
+    finally:
+        context.close()
+
+
+def _overflow(page: Page) -> int:
+    """How many pixels the page is wider than the window (0: nothing to scroll sideways)."""
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+def test_on_a_phone_history_tables_scroll_inside_regions_the_keyboard_reaches(
+    browser: Browser, app_server, owned_conversation
+) -> None:
+    context = browser.new_context(
+        storage_state=owned_conversation.storage_state, viewport={"width": 390, "height": 844}
+    )
+    try:
+        page = context.new_page()
+        cid = owned_conversation.conversation_id
+        for path, name in [("/history", "Conversations"), (f"/history/{cid}", "Event timeline")]:
+            page.goto(app_server.url + path)
+            region = page.get_by_role("region", name=name)
+            expect(region.locator("tbody tr").first).to_be_visible(timeout=LONG)
+            assert _overflow(page) <= 0, f"{path} scrolls sideways at 390 px"
+            # The table is wider than the phone: its region scrolls, by keyboard too.
+            assert region.evaluate("(r) => r.scrollWidth > r.clientWidth")
+            expect(region).to_have_attribute("tabindex", "0")  # in the Tab order
+            region.focus()
+            page.keyboard.press("ArrowRight")
+            page.wait_for_function("(r) => r.scrollLeft > 0", arg=region.element_handle())
+    finally:
+        context.close()
+
+
+def test_on_a_wide_screen_the_page_is_centred(page: Page, app_server) -> None:
+    page.set_viewport_size({"width": 1920, "height": 1000})
+    page.goto(f"{app_server.url}/history")
+    expect(page.get_by_role("heading", level=1)).to_be_visible(timeout=LONG)
+    box = page.get_by_role("main").bounding_box()
+    assert box is not None
+    left, right = box["x"], 1920 - (box["x"] + box["width"])
+    assert box["width"] < 1920 * 0.75 and abs(left - right) <= 2, box

@@ -209,14 +209,19 @@ def audio_upload(
     """
     upload = rx.upload_files_chunk(upload_id=upload_id)
     return rx.hstack(
-        rx.upload(
-            rx.button("Choose WAV", variant="outline", size="1", disabled=~enabled),
-            id=upload_id,
-            disabled=~enabled,
-            accept={"audio/wav": [".wav"], "audio/x-wav": [".wav"]},
-            max_files=1,
-            border="none",
-            padding="0",
+        # The label names the file input inside the drop zone; the button opens the picker
+        # (the zone itself takes no keyboard focus, so there is one stop, not two).
+        rx.el.label(
+            rx.upload(
+                rx.button("Choose WAV", variant="outline", size="1", disabled=~enabled),
+                id=upload_id,
+                disabled=~enabled,
+                no_keyboard=True,
+                accept={"audio/wav": [".wav"], "audio/x-wav": [".wav"]},
+                max_files=1,
+                border="none",
+                padding="0",
+            ),
         ),
         rx.text(rx.selected_files(upload_id), size="1"),
         rx.button(
@@ -398,7 +403,11 @@ def advanced_composer(
                 rx.el.label("Template", html_for="composer-template"),
                 rx.select.root(
                     rx.select.trigger(
-                        id="composer-template", aria_label="Template", placeholder="Pick one"
+                        id="composer-template",
+                        aria_label="Template",
+                        placeholder="Pick one",
+                        # Radix's placeholder grey is below 4.5:1 on the page.
+                        style={"& .rt-SelectTriggerInner": {"color": "var(--gray-11)"}},
                     ),
                     rx.select.content(*[rx.select.item(name, value=name) for name in templates]),
                     on_change=on_template,

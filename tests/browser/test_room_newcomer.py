@@ -142,3 +142,50 @@ def test_on_a_phone_the_room_shows_one_part_at_a_time(page: Page, app_server) ->
     expect(transcript).to_be_hidden()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page is {width}px wide at 390px"
+
+
+def _focused_name(page: Page) -> str:
+    return page.evaluate(
+        """() => {
+            const el = document.activeElement;
+            if (!el) return "";
+            const labelled = el.getAttribute("aria-label");
+            if (labelled) return labelled;
+            if (el.labels && el.labels.length) return el.labels[0].innerText.trim();
+            return (el.innerText || "").trim().split("\\n")[0];
+        }"""
+    )
+
+
+def test_every_control_of_the_room_is_reached_and_used_by_keyboard(page: Page, app_server) -> None:
+    start_conversation(page, app_server.url)
+    page.get_by_role("textbox", name="Message").fill("Typed, then sent by keyboard")
+    page.locator("body").focus()
+    reached: list[str] = []
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        reached.append(_focused_name(page))
+    for name in (
+        "Message",
+        "Respond",
+        "Echo",
+        "Interrupt",
+        "End conversation",
+        "Context",
+        "Overwrite context",
+        "Append context",
+        "Pause sensitivity",
+        "Interrupt sensitivity",
+        "Choose WAV",
+        "Send an interaction as JSON",
+        "Copy join link",
+        "Filter events",
+    ):
+        assert name in reached, f"{name!r} is not reached by Tab (reached: {reached})"
+
+    page.get_by_role("textbox", name="Message").focus()
+    page.keyboard.press("Enter")
+    transcript = page.get_by_role("log", name="Transcript")
+    expect(transcript.get_by_text("Typed, then sent by keyboard", exact=True)).to_be_visible(
+        timeout=LONG
+    )

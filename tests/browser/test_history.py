@@ -21,13 +21,13 @@ def _finished_conversation(page: Page, app_server) -> str:
     page.get_by_role("textbox", name="Conversation name").fill(NAME)
     page.get_by_role("button", name="Start conversation").click()
     page.wait_for_url("**/room/**", timeout=LONG)
-    expect(page.locator("#room-status")).to_have_text("live", timeout=LONG)
+    expect(page.locator("#room-status")).to_have_attribute("data-status", "live", timeout=LONG)
     page.get_by_role("textbox", name="Message").fill(QUESTION)
-    page.get_by_role("button", name="Respond").click()
+    page.get_by_role("button", name="Respond", exact=True).click()
     transcript = page.get_by_role("log", name="Transcript")
     expect(transcript.locator("[data-role=user]", has_text=QUESTION)).to_be_visible(timeout=LONG)
     page.get_by_role("button", name="End conversation").click()
-    expect(page.locator("#room-status")).to_have_text("ended", timeout=LONG)
+    expect(page.locator("#room-status")).to_have_attribute("data-status", "ended", timeout=LONG)
     return page.url.rstrip("/").rsplit("/", 1)[-1]
 
 

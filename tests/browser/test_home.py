@@ -33,8 +33,10 @@ def test_every_tab_of_a_browser_controls_its_conversations(browser, app_server) 
         pages[0].wait_for_url("**/room/**", timeout=30_000)
         for page in pages[1:]:
             page.goto(pages[0].url)
-            expect(page.locator("#room-status")).to_have_text("live", timeout=30_000)
-            expect(page.get_by_role("button", name="Respond")).to_be_visible()
+            expect(page.locator("#room-status")).to_have_attribute(
+                "data-status", "live", timeout=30_000
+            )
+            expect(page.get_by_role("button", name="Respond", exact=True)).to_be_visible()
     finally:
         context.close()
 

@@ -10,6 +10,8 @@ from cvi_app.config import get_settings
 config = rx.Config(
     app_name="cvi_app",
     telemetry_enabled=False,
+    # The badge sits outside every landmark (an axe-core finding) and says nothing to a user.
+    show_built_with_reflex=False,
     # In a hidden folder: the dev server reloads on changes to files in the app root.
     db_url="sqlite:///.data/cvi_studio.db",
     # Only the app's own pages may call the backend (HTTP CORS and the websocket's Origin check).

@@ -5,11 +5,31 @@
 // update carries a global counter `u`; items are upserted by `id` (fields merged), so an
 // update applied twice changes nothing. If updates were missed (a gap in `u`), the component
 // calls `onGap` and the server answers with a fresh `reset`.
-import React, { memo, useEffect, useLayoutEffect, useRef, useState } from "react";
+//
+// An event row can stand for a group of messages (a turn's streaming partials, an echo's
+// chunks): each update of it brings the group's `count`, its latest `summary` and the message
+// it adds (`message`); the row keeps the first `HEAD` of those as `head` and the last `TAIL`
+// after them as `tail`, so it holds a few messages however long its group grows. Its `raw` is
+// the first message's JSON until the group is `closed`, then the last one's.
+import React, { memo, useEffect, useId, useLayoutEffect, useRef, useState } from "react";
 
 // Rows kept in the DOM: older ones stay in memory (and in the store) but are not rendered, so
 // the cost of each update does not grow with the conversation.
 const MAX_RENDERED = 300;
+const HEAD = 3;
+const TAIL = 3;
+
+function merge(item, update) {
+  const merged = { ...item, ...update };
+  const message = update.message;
+  if (message) {
+    delete merged.message;
+    const head = (item && item.head) || [];
+    if (head.length < HEAD) merged.head = [...head, message];
+    else merged.tail = [...((item && item.tail) || []), message].slice(-TAIL);
+  }
+  return merged;
+}
 
 function applyUpdates(list, index, updates) {
   const next = list.slice();
@@ -17,9 +37,9 @@ function applyUpdates(list, index, updates) {
     const at = index.get(update.id);
     if (at === undefined) {
       index.set(update.id, next.length);
-      next.push(update);
+      next.push(merge(undefined, update));
     } else {
-      next[at] = { ...next[at], ...update };
+      next[at] = merge(next[at], update);
     }
   }
   return next;
@@ -52,35 +72,217 @@ const TranscriptLine = memo(function TranscriptLine({ item }) {
   );
 });
 
-// The raw JSON travels compact; it is indented only when a row is opened.
+// The raw JSON travels compact; it is indented only when a row is opened or copied.
 function pretty(raw) {
   try {
-    return JSON.stringify(JSON.parse(raw), null, 1);
+    return JSON.stringify(JSON.parse(raw), null, 2);
   } catch (error) {
     return raw;
   }
 }
 
+const pad = (n, width = 2) => String(n).padStart(width, "0");
+
+// HH:MM:SS.mmm in the reader's own time zone.
+function clock(ms) {
+  if (ms == null) return "";
+  const d = new Date(ms);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+}
+
+function Time({ ms }) {
+  return ms == null ? <span /> : <time dateTime={new Date(ms).toISOString()}>{clock(ms)}</time>;
+}
+
+function Icon({ path }) {
+  return (
+    <svg aria-hidden="true" width="12" height="12" viewBox="0 0 16 16" fill="none" stroke="currentColor"
+      strokeWidth="2" strokeLinecap="round" strokeLinejoin="round" style={{ flex: "none" }}>
+      <path d={path} />
+    </svg>
+  );
+}
+
+const ICONS = {
+  sent: "M4 12 12 4M6 4h6v6", // an arrow out, up and to the right
+  received: "M12 4 4 12M4 6v6h6", // an arrow in, down and to the left
+  copy: "M5 5h8v8H5zM3 11V3h8",
+  copied: "M3 8.5 6.5 12 13 4",
+};
+
+async function copyText(text) {
+  if (navigator.clipboard && window.isSecureContext) {
+    await navigator.clipboard.writeText(text);
+    return;
+  }
+  // The clipboard API needs a secure context (https or localhost); elsewhere, the old way.
+  const area = document.createElement("textarea");
+  area.value = text;
+  area.setAttribute("readonly", "");
+  area.style.position = "fixed";
+  area.style.opacity = "0";
+  document.body.appendChild(area);
+  area.select();
+  try {
+    if (!document.execCommand("copy")) throw new Error("the browser refused to copy");
+  } finally {
+    area.remove();
+  }
+}
+
+function CopyButton({ raw }) {
+  const [done, setDone] = useState(null); // null, "copied" or "failed"
+  useEffect(() => {
+    if (!done) return undefined;
+    const timer = setTimeout(() => setDone(null), 1500);
+    return () => clearTimeout(timer);
+  }, [done]);
+  const copy = () => copyText(pretty(raw)).then(() => setDone("copied"), () => setDone("failed"));
+  return (
+    <button
+      type="button"
+      className="cvi-event-copy"
+      aria-label="Copy as JSON"
+      title={done === "failed" ? "Could not copy: the browser refused" : done ? "Copied" : "Copy as JSON"}
+      data-copied={done || undefined}
+      onClick={copy}
+    >
+      <Icon path={done === "copied" ? ICONS.copied : ICONS.copy} />
+      {done ? <span>{done === "copied" ? "Copied" : "Not copied"}</span> : null}
+    </button>
+  );
+}
+
+// The event rows' layout. In a wide panel: open mark, time, direction, then the type with the
+// summary under it; in a narrow one the type and summary go under the time and direction.
+const EVENT_CSS = `
+.cvi-feed { container: cvi-feed / inline-size; }
+.cvi-event { border-bottom: 1px solid var(--gray-4); font-size: 0.85em; }
+.cvi-event-line { display: flex; align-items: flex-start; gap: 0.25rem; }
+.cvi-event button { background: none; border: 0; border-radius: 4px; color: inherit; cursor: pointer; font: inherit; text-align: left; }
+.cvi-event button:hover { background: var(--gray-3); }
+.cvi-event-cells { flex: 1 1 auto; min-width: 0; display: grid; grid-template-columns: 14.5ch 10ch minmax(0, 1fr); column-gap: 0.5rem; align-items: start; padding: 0.3rem 0.2rem; cursor: pointer; }
+.cvi-event-cells:hover { background: var(--gray-2); }
+.cvi-event-toggle { display: inline-flex; gap: 0.5em; padding: 0 0.2rem; margin-left: -0.2rem; }
+.cvi-event-time { font-variant-numeric: tabular-nums; }
+.cvi-event-dir { display: inline-flex; align-items: center; gap: 0.3rem; color: var(--gray-11); }
+.cvi-event-what { min-width: 0; overflow-wrap: anywhere; }
+.cvi-event-count, .cvi-event-summary, .cvi-event-more, .cvi-event-latest { color: var(--gray-11); }
+.cvi-event-summary { display: block; }
+.cvi-event .cvi-event-copy { flex: none; display: inline-flex; align-items: center; justify-content: center; gap: 0.25rem; min-width: 24px; min-height: 24px; padding: 0.2rem 0.35rem; color: var(--gray-11); }
+.cvi-event-detail { padding: 0.25rem 0 0.4rem 1.5em; }
+.cvi-event-detail ul { list-style: none; margin: 0; padding: 0; }
+.cvi-event-detail li { display: grid; grid-template-columns: 12.5ch minmax(0, 1fr); column-gap: 0.5rem; overflow-wrap: anywhere; }
+.cvi-event-detail p { margin: 0.35rem 0 0; }
+.cvi-event-detail pre { white-space: pre-wrap; word-break: break-all; margin: 0.25rem 0; }
+@container cvi-feed (max-width: 44rem) {
+  .cvi-event-cells { grid-template-columns: 14.5ch minmax(0, 1fr); }
+  .cvi-event-what { grid-column: 1 / -1; padding-left: 1.4em; }
+}
+`;
+
+function Member({ message }) {
+  return (
+    <li>
+      <Time ms={message.at} />
+      <span>
+        {message.seq != null ? <code>#{message.seq} </code> : null}
+        {message.text}
+      </span>
+    </li>
+  );
+}
+
+function EventDetail({ id, item, count }) {
+  const head = item.head || [];
+  const tail = item.tail || [];
+  const more = Math.max(0, count - head.length - tail.length);
+  return (
+    <div id={id} className="cvi-event-detail">
+      {count > 1 ? (
+        <ul aria-label="Messages in this row">
+          {head.map((message, n) => <Member key={`h${n}`} message={message} />)}
+          {more ? <li className="cvi-event-more">{more} more</li> : null}
+          {tail.map((message, n) => <Member key={`t${n}`} message={message} />)}
+        </ul>
+      ) : null}
+      {count > 1 ? <p className="cvi-event-latest">{item.closed ? "The last message:" : "The first message:"}</p> : null}
+      <pre>{pretty(item.raw)}</pre>
+    </div>
+  );
+}
+
+// A type breaks after its dots, not in the middle of a word.
+function Type({ type }) {
+  const parts = (type || "").split(".");
+  return parts.map((part, n) => (
+    <React.Fragment key={n}>
+      {part}
+      {n < parts.length - 1 ? <>.<wbr /></> : null}
+    </React.Fragment>
+  ));
+}
+
+// The row's button (its name is the time, so it never reads like one of the room's controls)
+// opens it by keyboard; a click anywhere on the row's line opens it too.
 const EventRow = memo(function EventRow({ item }) {
   const [open, setOpen] = useState(false);
+  const id = useId();
+  const count = item.count || 1;
+  const dir = item.dir === "sent" ? "sent" : "received";
+  const toggle = () => setOpen((was) => !was);
+  const newest = (item.tail && item.tail[item.tail.length - 1]) || (item.head && item.head[item.head.length - 1]);
+  const onLineClick = (event) => {
+    if (event.target.closest("button") || String(window.getSelection() || "")) return;
+    toggle();
+  };
   return (
-    <details
+    <div
       role="listitem"
       className="cvi-event"
       data-type={item.type}
-      onToggle={(event) => setOpen(event.currentTarget.open)}
-      style={{ padding: "0.2rem 0", borderBottom: "1px solid var(--gray-4)", fontSize: "0.85em" }}
+      data-dir={dir}
+      data-count={count}
+      data-last-seq={newest ? newest.seq : item.seq}
     >
-      <summary style={{ cursor: "pointer" }}>
-        <code>{item.seq != null ? `#${item.seq} ` : ""}{item.type}</code>
-        {item.summary ? <span style={{ color: "var(--gray-11)" }}> {item.summary}</span> : null}
-      </summary>
-      {open ? (
-        <pre style={{ whiteSpace: "pre-wrap", wordBreak: "break-all", margin: "0.25rem 0" }}>{pretty(item.raw)}</pre>
-      ) : null}
-    </details>
+      <div className="cvi-event-line">
+        <div className="cvi-event-cells" onClick={onLineClick}>
+          <button
+            type="button"
+            className="cvi-event-toggle"
+            aria-expanded={open}
+            aria-controls={open ? `${id}-detail` : undefined}
+            aria-describedby={`${id}-dir ${id}-what`}
+            onClick={toggle}
+          >
+            <span aria-hidden="true">{open ? "▾" : "▸"}</span>
+            <span className="cvi-event-time">
+              <Time ms={item.at} />
+            </span>
+          </button>
+          <span className="cvi-event-dir" id={`${id}-dir`}>
+            <Icon path={ICONS[dir]} />
+            {dir}
+          </span>
+          <span className="cvi-event-what" id={`${id}-what`}>
+            <code>
+              {item.seq != null ? `#${item.seq} ` : ""}
+              <Type type={item.type} />
+            </code>
+            {count > 1 ? <span className="cvi-event-count"> · {count} messages</span> : null}
+            {item.summary ? <span className="cvi-event-summary">{item.summary}</span> : null}
+          </span>
+        </div>
+        <CopyButton raw={item.raw} />
+      </div>
+      {open ? <EventDetail id={`${id}-detail`} item={item} count={count} /> : null}
+    </div>
   );
 });
+
+function matches(item, needle) {
+  return `${item.dir || ""} ${item.type || ""}`.toLowerCase().includes(needle);
+}
 
 export function LiveFeed({ feed, kind, filter, emptyText, onGap, ...rest }) {
   const [items, setItems] = useState([]);
@@ -108,11 +310,12 @@ export function LiveFeed({ feed, kind, filter, emptyText, onGap, ...rest }) {
     setItems((list) => applyUpdates(list, s.index, fresh));
   }, [feed]);
 
-  // Follow new rows only while the reader is at the bottom of the scrolling box.
-  const list = useRef(null);
+  // Follow new rows only while the reader is at the bottom of the scrolling box (the panel
+  // this feed sits in).
+  const root = useRef(null);
   const stick = useRef(true);
   useEffect(() => {
-    const box = list.current && list.current.parentElement;
+    const box = root.current && root.current.parentElement;
     if (!box) return undefined;
     const onScroll = () => {
       stick.current = box.scrollHeight - box.scrollTop - box.clientHeight < 48;
@@ -121,24 +324,34 @@ export function LiveFeed({ feed, kind, filter, emptyText, onGap, ...rest }) {
     return () => box.removeEventListener("scroll", onScroll);
   }, []);
   useLayoutEffect(() => {
-    const box = list.current && list.current.parentElement;
+    const box = root.current && root.current.parentElement;
     if (box && stick.current) box.scrollTop = box.scrollHeight;
   }, [items]);
 
-  const shown = filter ? items.filter((item) => (item.type || "").includes(filter)) : items;
+  const needle = (filter || "").trim().toLowerCase();
+  const shown = needle ? items.filter((item) => matches(item, needle)) : items;
   const hidden = Math.max(0, shown.length - MAX_RENDERED);
   const rendered = hidden ? shown.slice(hidden) : shown;
+  // Messages, not rows: a group row stands for `count` of them.
+  const messages = shown.reduce((sum, item) => sum + (item.count || 1), 0);
   return (
-    <div role="list" ref={list} data-count={shown.length} {...rest}>
-      {shown.length === 0 ? <p style={{ color: "var(--gray-10)" }}>{emptyText}</p> : null}
+    <div ref={root} className="cvi-feed" {...rest}>
+      {kind === "events" ? (
+        <style href="cvi-live-feed-events" precedence="default">
+          {EVENT_CSS}
+        </style>
+      ) : null}
+      {shown.length === 0 ? <p style={{ color: "var(--gray-11)" }}>{emptyText}</p> : null}
       {hidden ? (
-        <p style={{ color: "var(--gray-10)", fontSize: "0.85em" }}>
+        <p style={{ color: "var(--gray-11)", fontSize: "0.85em" }}>
           {hidden} earlier {kind === "events" ? "events" : "lines"} are in the conversation's history.
         </p>
       ) : null}
-      {rendered.map((item) =>
-        kind === "events" ? <EventRow key={item.id} item={item} /> : <TranscriptLine key={item.id} item={item} />
-      )}
+      <div role="list" data-count={shown.length} data-messages={messages}>
+        {rendered.map((item) =>
+          kind === "events" ? <EventRow key={item.id} item={item} /> : <TranscriptLine key={item.id} item={item} />
+        )}
+      </div>
     </div>
   );
 }

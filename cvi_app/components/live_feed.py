@@ -1,7 +1,9 @@
 """`live_feed`: a list kept in the browser, fed by a small window of updates from state.
 
 Per-event websocket traffic stays constant however long the conversation gets: the state var
-holds only the last few updates, and the component upserts them into its own list.
+holds only the last few updates, and the component upserts them into its own list. An event
+row may stand for a group of messages (`presentation.rows.EventGroups`); the row opens by
+keyboard (a button with `aria-expanded`) and copies its JSON ("Copy as JSON").
 """
 
 from __future__ import annotations

@@ -1,55 +1,25 @@
-"""How updates look in the room: transcript lines merged by id, and event-log rows."""
+"""How updates look in the room's transcript: lines merged by id (event rows: test_event_log)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from cvi_app.live.updates import (
-    EventReceived,
     InteractionSent,
     LiveUpdate,
     StatusChanged,
     ToolCallUpdate,
 )
 from cvi_app.presentation.live_feed import FeedPresenter
-from cvi_app.presentation.rows import RAW_PREVIEW_CHARS, event_row, tool_row
+from cvi_app.presentation.rows import event_row, tool_row
 from cvi_app.protocol import (
     echo_text,
     interrupt,
-    parse_event,
     respond,
     split_echo_audio,
     split_echo_text,
 )
-
-CID = "c1"
-
-
-def received(
-    event_type: str, properties: dict[str, Any] | None = None, **top: Any
-) -> EventReceived:
-    raw = {"message_type": "conversation", "event_type": event_type, "conversation_id": CID, **top}
-    if properties is not None:
-        raw["properties"] = properties
-    return EventReceived(event=parse_event(raw))
-
-
-def streaming(speech: str, index: int, *, final: bool = False, **props: Any) -> EventReceived:
-    return received(
-        "conversation.utterance.streaming",
-        {"role": "replica", "speech": speech, "content_index": index, "final": final, **props},
-        inference_id="inf-1",
-        seq=10 + index,
-    )
-
-
-def merged(lines: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """What the browser shows: items upserted by id, fields merged."""
-    shown: dict[str, dict[str, Any]] = {}
-    for line in lines:
-        shown[line["id"]] = {**shown.get(line["id"], {}), **line}
-    return shown
+from tests.presentation.helpers import CID, merged, received, streaming
 
 
 def lines_of(updates: list[LiveUpdate]) -> list[dict[str, Any]]:
@@ -165,39 +135,6 @@ def test_what_does_not_change_the_transcript_gives_no_lines() -> None:
         )
         == []
     )
-
-
-def test_an_event_row_names_the_event_and_shows_it_raw() -> None:
-    row = event_row(
-        received(
-            "conversation.tool_call",
-            {"name": "get_weather", "arguments": '{"city": "Paris"}'},
-            seq=7,
-        )
-    )
-    assert row is not None
-    assert (row["id"], row["seq"], row["type"]) == ("e-7", 7, "conversation.tool_call")
-    assert row["summary"] == 'get_weather({"city": "Paris"})'
-    assert json.loads(row["raw"])["event_type"] == "conversation.tool_call"
-
-
-def test_a_huge_event_shows_only_a_preview() -> None:
-    row = event_row(
-        received("conversation.utterance", {"role": "replica", "speech": "x" * 50_000}, seq=1)
-    )
-    assert row is not None
-    assert len(row["raw"]) <= RAW_PREVIEW_CHARS + 2
-    assert row["summary"] == "replica: " + "x" * 89 + "…"
-
-
-def test_every_sent_interaction_gets_its_own_row() -> None:
-    ids = []
-    for n in range(50):
-        row = event_row(InteractionSent(interaction=respond(CID, f"message {n}")))  # freed at once
-        assert row is not None and row["type"] == "sent conversation.respond"
-        assert row["summary"] == f"message {n}"
-        ids.append(row["id"])
-    assert len(set(ids)) == len(ids)
 
 
 def test_events_without_seq_or_inference_get_their_own_lines_and_rows() -> None:

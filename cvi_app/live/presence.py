@@ -45,8 +45,9 @@ class Presence:
             role = "app"
         else:
             role = "person"
-        name = participant.user_name[:80] or {"replica": "Replica", "app": "CVI Studio"}.get(
-            role, "Guest"
+        # The replica's and the app's own user names are markers, not names.
+        name = {"replica": "Replica", "app": "CVI Studio"}.get(role) or (
+            participant.user_name[:80] or "Guest"
         )
         return PresentParticipant(
             id=participant.id[:80],

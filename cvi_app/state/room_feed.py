@@ -186,7 +186,7 @@ def _caption(event: Event) -> str | None:
 
 def presence_rows(presence: PresenceChanged) -> list[dict[str, str]]:
     """Who is in the call, as the participants panel lists them."""
-    roles = {"replica": "Replica", "app": "CVI Studio (this app)", "person": "Person"}
+    roles = {"replica": "the replica", "app": "this app, in the call", "person": "a person"}
     return [
         {
             "id": participant.id,

@@ -80,8 +80,9 @@ def test_the_call_panel_lists_who_is_in_the_call_and_the_join_link(page: Page, a
     start_conversation(page, app_server.url)
     people = page.get_by_role("list", name="Participants")
     expect(people.get_by_role("listitem")).to_have_count(3, timeout=LONG)  # replica, app, you
-    expect(people).to_contain_text("Replica")
-    expect(people).to_contain_text("CVI Studio (this app)")
+    expect(people).to_contain_text("Replica · the replica")
+    expect(people).to_contain_text("CVI Studio · this app, in the call")
+    expect(people).to_contain_text("a person")
     expect(page.locator("#room-link")).to_have_text("The app is connected to the room.")
     join = page.get_by_role("textbox", name="Join link")
     expect(join).to_have_value(re.compile(r"^https?://.+/sandbox/rooms/.+"))

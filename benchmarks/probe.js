@@ -59,26 +59,34 @@
   probe.watchEventRows = (selector) => {
     const root = document.querySelector(selector);
     if (!root) return false;
+    const note = (seq, row, t) => {
+      if (!Number.isFinite(seq) || probe.seen.has(seq)) return;
+      probe.seen.add(seq);
+      probe.rows.push([seq, row.dataset.type || "", t]);
+    };
+    // A row stands for one event, or for a group (a turn's streaming partials, an echo's
+    // chunks) that names its first event in its text and its newest in `data-last-seq`.
     const record = (row, t) => {
       const code = row.querySelector("code");
       const match = code ? /^#(\d+) /.exec(code.textContent || "") : null;
-      if (!match) return;
-      const seq = Number(match[1]);
-      if (probe.seen.has(seq)) return;
-      probe.seen.add(seq);
-      probe.rows.push([seq, row.dataset.type || "", t]);
+      if (match) note(Number(match[1]), row, t);
+      if (row.dataset.lastSeq) note(Number(row.dataset.lastSeq), row, t);
     };
     new MutationObserver((mutations) => {
       const t = now();
       for (const mutation of mutations) {
+        if (mutation.type === "attributes") {
+          if (mutation.target.matches(".cvi-event")) record(mutation.target, t);
+          continue;
+        }
         for (const node of mutation.addedNodes) {
           if (!(node instanceof Element)) continue;
-          if (node.matches("details.cvi-event")) record(node, t);
-          else node.querySelectorAll("details.cvi-event").forEach((row) => record(row, t));
+          if (node.matches(".cvi-event")) record(node, t);
+          else node.querySelectorAll(".cvi-event").forEach((row) => record(row, t));
         }
       }
-    }).observe(root, { childList: true, subtree: true });
-    root.querySelectorAll("details.cvi-event").forEach((row) => record(row, null));
+    }).observe(root, { childList: true, subtree: true, attributes: true, attributeFilter: ["data-last-seq"] });
+    root.querySelectorAll(".cvi-event").forEach((row) => record(row, null));
     return true;
   };
 

@@ -41,7 +41,7 @@ from benchmarks.latency import relay_samples
 from benchmarks.report import Row, verdict
 from benchmarks.stats import Summary
 from cvi_app.live.history import updates_from_rows
-from cvi_app.presentation.rows import event_row
+from cvi_app.presentation.live_feed import FeedPresenter
 from cvi_app.state.feed import push_feed
 from cvi_app.state.room_state import FeedState
 from cvi_app.store import create_db_engine, session_scope
@@ -117,7 +117,8 @@ def stored_rows(db_url: str, conversation_id: str) -> list[dict[str, Any]]:
             after = page[-1].id
     finally:
         engine.dispose()
-    return [row for u in updates_from_rows(stored) if (row := event_row(u)) is not None]
+    presenter = FeedPresenter()  # as the room makes them: a turn's partials grouped in one row
+    return [row for u in updates_from_rows(stored) if (row := presenter.present(u)[1]) is not None]
 
 
 async def measure_block(page: Any, driver: RoomDriver) -> dict[str, Any]:

@@ -54,7 +54,7 @@ _PAGE = """<!doctype html>
   <button type="submit">Say</button>
   <button type="button" id="leave">Leave</button>
 </form>
-<ol id="log" role="log" aria-label="Transcript"></ol>
+<div role="log" aria-label="Transcript"><ol id="log"></ol></div>
 <script>
 (() => {
   const conversationId = __CONVERSATION_ID__;

@@ -47,7 +47,10 @@ function applyUpdates(list, index, updates) {
 
 const TranscriptLine = memo(function TranscriptLine({ item }) {
   const who = item.role === "user" ? "You" : "Replica";
-  const text = item.streamed != null && item.partial ? item.streamed : item.text || item.streamed || "";
+  // While a line streams, and once it is interrupted, it shows what was actually spoken (the
+  // streamed words), not the whole sentence the replica had planned.
+  const spoken = item.streamed != null && (item.partial || item.interrupted);
+  const text = spoken ? item.streamed : item.text || item.streamed || "";
   return (
     <div
       role="listitem"

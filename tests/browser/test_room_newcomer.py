@@ -122,6 +122,10 @@ def test_the_tile_and_the_badges_show_one_speaking_state(page: Page, app_server)
     expect(badge).to_have_attribute("data-speaking", "false", timeout=LONG)
     expect(tile).to_have_attribute("data-speaking", "false")
     expect(captions).to_have_text("")  # no caption outlives the speech
+    # The interrupted line shows what was spoken, marked, not the whole planned story.
+    story = page.get_by_role("log", name="Transcript").locator("[data-role=replica]").last
+    expect(story).to_have_attribute("data-interrupted", "true", timeout=LONG)
+    expect(story).not_to_contain_text("That is the end of the story.")
 
 
 def test_on_a_phone_the_room_shows_one_part_at_a_time(page: Page, app_server) -> None:

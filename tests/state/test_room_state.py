@@ -1,0 +1,306 @@
+"""RoomState: the room's handlers as a tab's events run them, over a real sandbox conversation."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+from typing import Any
+
+import pytest
+
+from cvi_app.live.errors import NOT_OPEN_HERE
+from cvi_app.live.manager import SessionManager, StartOptions
+from cvi_app.live.updates import EventReceived, Notice, SpeakingChanged, ToolCallUpdate
+from cvi_app.protocol import parse_event
+from cvi_app.state.feed import WINDOW
+from cvi_app.state.room_feed import MAX_TOOL_ROWS, FeedState, SpeakingState
+from cvi_app.state.room_state import RoomState
+from tests.support.reflex_tabs import Backend, Tab
+from tests.support.room_listener import listen
+from tests.support.sandbox import LiveSandbox
+
+GREETING = "Hi, I'm Sandbox Assistant. How can I help you today?"
+NOT_LIVE = "This conversation is not live any more."
+
+
+async def start(manager: SessionManager, tab: Tab) -> str:
+    """Start a conversation owned by `tab`'s browser; return its id."""
+    conversation = await manager.start_conversation(owner=tab.identity, options=StartOptions())
+    return conversation.conversation_id
+
+
+async def open_room(tab: Tab, cid: str) -> RoomState:
+    """Open the room page of `cid` in `tab`; return its RoomState once it has loaded."""
+    await tab.open(f"/room/{cid}")
+    room = await tab.state(RoomState)
+    await tab.wait(lambda: room.status != "loading", "the room to load")
+    return room
+
+
+async def following(tab: Tab) -> FeedState:
+    """Wait until the room's stream has restored the history (so it is subscribed)."""
+    feeds = await tab.state(FeedState)
+    await tab.wait(lambda: feeds.transcript["reset_id"] >= 1, "the stream to restore")
+    return feeds
+
+
+async def greeted(tab: Tab) -> None:
+    """Wait until the tab has been shown the end of the replica's greeting.
+
+    The session publishes that the replica stopped speaking in the same step as the event, so
+    whatever a test publishes after this comes after the greeting's last update.
+    """
+    await tab.wait(
+        lambda: "conversation.replica.stopped_speaking" in tab.sent_json(), "the greeting's end"
+    )
+
+
+async def followed_room(backend: Backend, manager: SessionManager) -> tuple[Tab, str, RoomState]:
+    """The owner's tab on a new live conversation's room, following it, the greeting over."""
+    tab = backend.tab()
+    cid = await start(manager, tab)
+    room = await open_room(tab, cid)
+    await following(tab)
+    await greeted(tab)
+    return tab, cid, room
+
+
+def transcript(tab: Tab) -> list[str]:
+    """Every transcript text the tab was sent (restored or live), in order."""
+    texts = []
+    for delta in tab.deltas(FeedState):
+        feed = delta.get("transcript")
+        if feed:
+            texts += [item["text"] for item in feed["items"] + feed["window"] if "text" in item]
+    return texts
+
+
+def utterance(cid: str, seq: int, speech: str) -> EventReceived:
+    event = parse_event(
+        {
+            "message_type": "conversation",
+            "event_type": "conversation.utterance",
+            "conversation_id": cid,
+            "seq": seq,
+            "properties": {"role": "replica", "speech": speech},
+        }
+    )
+    return EventReceived(event=event, raw=event.to_json())
+
+
+# ---- who may -----------------------------------------------------------------------------
+
+
+async def test_the_owner_sees_its_room_live_with_its_call_and_the_greeting(
+    live_states: Backend, app_manager: SessionManager
+) -> None:
+    tab = live_states.tab()
+    cid = await start(app_manager, tab)
+    room = await open_room(tab, cid)
+
+    assert (room.status, room.error, room.live) == ("live", "", True), room.error
+    assert room.join_url == app_manager.join_url(cid)
+    await tab.wait(lambda: GREETING in transcript(tab), "the greeting in the transcript")
+
+
+@pytest.mark.parametrize("stranger", ["another browser", "no identity"])
+async def test_another_browser_is_refused_shown_nothing_and_can_send_nothing(
+    live_states: Backend,
+    app_manager: SessionManager,
+    mounted_sandbox: LiveSandbox,
+    stranger: str,
+) -> None:
+    owner = live_states.tab()
+    cid = await start(app_manager, owner)
+    await open_room(owner, cid)
+    await owner.wait(lambda: GREETING in transcript(owner), "the greeting")
+    session = app_manager.live_session(cid)
+    assert session is not None
+
+    other = live_states.tab(identity="" if stranger == "no identity" else None)
+    room = await open_room(other, cid)
+    assert (room.status, room.error, room.join_url) == ("forbidden", NOT_OPEN_HERE, "")
+    async with listen(mounted_sandbox, cid) as in_room:
+        await other.run(RoomState.set_message, value="Let me take over")
+        await other.run(RoomState.set_context, value="New rules")
+        for control in (RoomState.respond, RoomState.echo, RoomState.append_context):
+            await other.run(control)
+        await other.run(RoomState.set_pause_sensitivity, value="high")
+        await other.run(RoomState.end)
+        # A handler sent by hand, not from the page: the stream checks the owner too.
+        await other.run(RoomState.stream, stream_id=(await other.state(RoomState))._stream_id)
+        await other.run(RoomState.resync, _last=0)
+        heard = await in_room.caught_up(session.transport)
+
+    assert heard == [], "nothing reached the room"
+    assert other.toasts() == [NOT_OPEN_HERE] * 5
+    assert room.status == "forbidden" and room.join_url == ""
+    sent = other.sent_json()
+    assert app_manager.join_url(cid) not in sent
+    assert GREETING not in sent and transcript(other) == []
+    assert session.status == "live"
+
+
+# ---- controls ------------------------------------------------------------------------------
+
+
+CONTROLS: list[tuple[str, dict[str, Any]]] = [
+    ("respond", {}),
+    ("echo", {}),
+    ("interrupt", {}),
+    ("append_context", {}),
+    ("overwrite_context", {}),
+    ("set_pause_sensitivity", {"value": "high"}),
+    ("set_interrupt_sensitivity", {"value": "low"}),
+    ("answer_tool_call", {"tool_call_id": "call-1"}),
+]
+
+
+@pytest.mark.parametrize(("control", "payload"), CONTROLS, ids=[c for c, _ in CONTROLS])
+async def test_a_control_with_no_live_session_says_so_and_is_no_longer_pending(
+    live_states: Backend, app_manager: SessionManager, control: str, payload: dict[str, Any]
+) -> None:
+    tab = live_states.tab()
+    cid = await start(app_manager, tab)
+    await app_manager.end_conversation(cid, owner=tab.identity)
+    room = await open_room(tab, cid)
+    assert room.status == "ended"
+    await tab.run(RoomState.set_message, value="Hello there")
+    await tab.run(RoomState.set_context, value="Some context")
+    await tab.run(RoomState.set_tool_answer, value="Sunny")
+    before = len(tab.received)
+
+    await tab.run(RoomState.event_handlers[control], **payload)
+
+    assert tab.toasts() == [NOT_LIVE]
+    assert room.pending == []
+    shown = [d["pending"] for d in tab.deltas(RoomState, since=before) if "pending" in d]
+    name = control.removeprefix("set_").removeprefix("answer_")
+    assert shown == [[name.replace("tool_call", "tool_result")], []], "pending while sent"
+    assert (room.message, room.tool_answer) == ("Hello there", "Sunny"), "kept for a retry"
+
+
+async def test_a_double_click_sends_the_message_once(
+    live_states: Backend,
+    app_manager: SessionManager,
+    mounted_sandbox: LiveSandbox,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tab = live_states.tab()
+    cid = await start(app_manager, tab)
+    room = await open_room(tab, cid)
+    session = app_manager.live_session(cid)
+    assert session is not None
+    # The first click's message is still on its way when the second click arrives.
+    may_send = asyncio.Event()
+    send = session.transport.send
+
+    async def slow_send(message: Any, to: str = "*") -> None:
+        await may_send.wait()
+        await send(message, to)
+
+    monkeypatch.setattr(session.transport, "send", slow_send)
+    async with listen(mounted_sandbox, cid) as in_room:
+        await tab.run(RoomState.set_message, value="Hello there")
+        first = await tab.send(RoomState.respond)
+        await tab.wait(lambda: room.pending == ["respond"], "the first click to be sending")
+        second = await tab.send(RoomState.respond)
+        await tab.wait(
+            lambda: second.done() or room.pending.count("respond") > 1, "the second click"
+        )
+        may_send.set()
+        await tab.finished(first, what="the first click")
+        await tab.finished(second, what="the second click")
+        heard = await in_room.caught_up(session.transport)
+
+    assert [(m["event_type"], m["properties"]) for m in heard] == [
+        ("conversation.respond", {"text": "Hello there"})
+    ]
+    assert (room.message, room.pending) == ("", [])
+    assert tab.toasts() == []
+
+
+# ---- what the stream shows -----------------------------------------------------------------
+
+
+async def test_every_waiting_tool_call_stays_in_the_panel_past_twenty_finished_ones(
+    live_states: Backend, app_manager: SessionManager
+) -> None:
+    tab, cid, room = await followed_room(live_states, app_manager)
+    waiting = [
+        ToolCallUpdate(tool_call_id=f"ask-{n}", name="ask_person", arguments={}, status="unhandled")
+        for n in range(2)
+    ]
+    finished = [
+        ToolCallUpdate(
+            tool_call_id=f"done-{n}",
+            name="get_weather",
+            arguments={"city": "Paris"},
+            status="success",
+            output="sunny",
+            latency_ms=3.0,
+        )
+        for n in range(MAX_TOOL_ROWS + 5)
+    ]
+    for update in [waiting[0], *finished[:10], waiting[1], *finished[10:]]:
+        app_manager.bus.publish(cid, update)
+    last = finished[-1].tool_call_id
+    await tab.wait(lambda: room.tool_calls and room.tool_calls[-1]["id"] == last, "the last call")
+
+    shown = [row["id"] for row in room.tool_calls]
+    latest = [f"done-{n}" for n in range(5, MAX_TOOL_ROWS + 5)]
+    assert [i for i in shown if i.startswith("ask")] == ["ask-0", "ask-1"]
+    assert [i for i in shown if i.startswith("done")] == latest
+    assert room.unanswered_tool_calls == ["ask-0", "ask-1"]
+    sizes = [len(d["tool_calls"]) for d in tab.deltas(RoomState) if "tool_calls" in d]
+    assert max(sizes) <= MAX_TOOL_ROWS + 2, "the panel never grows past its rows"
+
+
+async def test_notices_speaking_and_the_end_show_while_they_last(
+    live_states: Backend, app_manager: SessionManager
+) -> None:
+    tab, cid, room = await followed_room(live_states, app_manager)
+    speaking = await tab.state(SpeakingState)
+    silent = "The replica has not answered for a while."
+    publish = app_manager.bus.publish
+
+    publish(cid, Notice(topic="replica", text=silent, active=True))
+    publish(cid, SpeakingChanged(replica=False, user=True))
+    await tab.wait(lambda: room.notice == silent and speaking.user, "the notice and the user")
+    publish(cid, Notice(topic="connection", text="Reconnected to the room.", active=False))
+    publish(cid, SpeakingChanged(replica=True, user=False))
+    await tab.wait(lambda: speaking.replica, "the replica speaking")
+    assert room.notice == silent, "another topic's all-clear leaves it"
+    assert not speaking.user
+
+    watching = app_manager.bus.subscriber_count(cid)
+    await app_manager.end_conversation(cid, owner=tab.identity)
+    await tab.wait(lambda: room.status == "ended", "the end")
+    assert (room.live, room.notice) == (False, "")
+    assert room.end_reason
+    assert not speaking.replica and not speaking.user
+    await tab.wait(lambda: app_manager.bus.subscriber_count(cid) < watching, "the stream to stop")
+
+
+async def test_the_feeds_send_a_constant_size_window_however_long_the_call(
+    live_states: Backend, app_manager: SessionManager
+) -> None:
+    tab, cid, _ = await followed_room(live_states, app_manager)
+    feeds = await tab.state(FeedState)
+    before = len(tab.received)
+
+    def shown(text: str) -> bool:
+        return any(item.get("text") == text for item in feeds.transcript["window"])
+
+    for n in range(40):
+        line = f"line {n} of a long call"
+        app_manager.bus.publish(cid, utterance(cid, 10_000 + n, line))
+        await tab.wait(functools.partial(shown, line), line)
+
+    pushes = tab.deltas(FeedState, since=before)
+    assert len(pushes) >= 40
+    assert all(len(d[feed]["window"]) <= WINDOW for d in pushes for feed in d)
+    sizes = [len(json.dumps(d)) for d in pushes]
+    assert max(sizes[WINDOW:]) <= 1.1 * min(sizes[WINDOW:]), "each update sends the same amount"
+    assert len(feeds.transcript["window"]) <= WINDOW and len(feeds.events["window"]) <= WINDOW

@@ -245,7 +245,6 @@ def speaking_indicator(label: str, speaking: rx.Var[bool]) -> rx.Component:
         color_scheme=rx.cond(speaking, "green", "gray"),
         data_speaking=rx.cond(speaking, "true", "false"),
         aria_label=label + " speaking state",
-        aria_live="polite",
     )
 
 

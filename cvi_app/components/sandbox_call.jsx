@@ -85,7 +85,7 @@ const styles = {
 };
 
 /** The replica's tile: its picture, "Speaking" or "Listening", and the latest captions. */
-export function ReplicaTile({ image, speaking, caption }) {
+export function ReplicaTile({ image, speaking, caption, announce = true }) {
   return (
     <section
       role="region"
@@ -96,7 +96,12 @@ export function ReplicaTile({ image, speaking, caption }) {
       <img src={image} alt="" style={styles.image} />
       <span style={styles.badge(speaking)}>{speaking ? "Speaking" : "Listening"}</span>
       {/* A log: a live region that may carry a name (a plain <p> may not). */}
-      <p role="log" aria-label="Captions" aria-live="polite" style={styles.captions}>
+      <p
+        role="log"
+        aria-label="Captions"
+        aria-live={announce ? "polite" : "off"}
+        style={styles.captions}
+      >
         {caption ? <span style={styles.captionText}>{caption}</span> : null}
       </p>
     </section>
@@ -156,6 +161,7 @@ export function SandboxCall(props) {
         image={replicaImage || DEFAULT_REPLICA_IMAGE}
         speaking={speaking ?? room.speaking}
         caption={caption ?? room.caption}
+        announce={caption == null /* a page that passes captions announces its own transcript */}
       />
       <SayBox status={room.status} canSay={room.joined} say={room.say} showBox={showSayBox} />
     </div>

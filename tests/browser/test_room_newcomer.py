@@ -63,7 +63,8 @@ def test_an_ended_room_says_so_disables_every_control_and_offers_a_way_on(
         expect(page.get_by_role("button", name=name, exact=True)).to_be_disabled()
     for name in ("Pause sensitivity", "Interrupt sensitivity"):
         expect(page.get_by_role("combobox", name=name)).to_be_disabled()
-    expect(page.get_by_role("button", name="Choose WAV")).to_be_disabled()
+    expect(page.locator("#echo-audio button")).to_be_disabled()  # the WAV picker
+    expect(page.get_by_role("button", name="Echo audio")).to_be_disabled()
     expect(page.get_by_role("link", name="View in history")).to_have_attribute(
         "href", f"/history/{cid}"
     )
@@ -113,6 +114,9 @@ def test_the_tile_and_the_badges_show_one_speaking_state(page: Page, app_server)
     tile = page.get_by_role("region", name="Replica")
     badge = page.get_by_label("Replica speaking state")
     captions = page.get_by_label("Captions")
+    # Only the transcript and status changes are announced: not every caption or badge flip.
+    expect(captions).to_have_attribute("aria-live", "off")
+    assert badge.get_attribute("aria-live") is None
     page.get_by_role("textbox", name="Message").fill("Tell me a long story please")
     page.get_by_role("button", name="Respond", exact=True).click()
     expect(badge).to_have_attribute("data-speaking", "true", timeout=LONG)

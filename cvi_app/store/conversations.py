@@ -104,7 +104,8 @@ def search_conversations(
         session: The caller's session.
         query: Text the name or the conversation id contains (case-insensitive).
         status: Only `active` or only `ended` conversations.
-        owner_session: Only conversations created by this browser session.
+        owner_session: Only conversations created by this browser session (a blank one owns
+            nothing, as `is_owner` says: the page is empty).
         page: Page number, from 1.
         limit: Page size (1..1000).
 
@@ -126,6 +127,8 @@ def search_conversations(
     if status is not None:
         conditions.append(col(Conversation.status) == status)
     if owner_session is not None:
+        if not owner_session:
+            return ConversationPage(items=[], total=0, page=page, limit=limit)
         conditions.append(col(Conversation.owner_session) == owner_session)
     total = session.exec(select(func.count()).select_from(Conversation).where(*conditions)).one()
     items = session.exec(

@@ -234,3 +234,10 @@ def test_a_blank_owner_never_matches() -> None:
     assert not is_owner("", "")
     assert not is_owner(None, "tab-a")
     assert not is_owner("tab-a", None)
+
+
+def test_a_blank_owner_finds_no_conversation_even_one_stored_without_owner(engine: Engine) -> None:
+    _create(engine, "c-unowned", "Stored without an owner", 1, owner_session="")
+    with session_scope(engine) as session:
+        assert search_conversations(session, owner_session="").total == 0
+        assert search_conversations(session).total == 1

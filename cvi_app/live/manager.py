@@ -167,7 +167,7 @@ class SessionManager:
         record = ConversationCreate(
             conversation_id=cid,
             mode=self.settings.mode,
-            name=options.name or conversation.conversation_name,
+            name=options.name or conversation.conversation_name or "",
             persona_id=conversation.persona_id or options.persona_id,
             replica_id=conversation.replica_id or options.replica_id,
             conversation_url=conversation.conversation_url,

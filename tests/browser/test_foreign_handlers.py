@@ -9,6 +9,7 @@ packet a real room page sent, then one event frame per handler, each routed at t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
@@ -110,18 +111,20 @@ class StrangerSocket:
         self.socket: ClientConnection | None = None
 
     def __enter__(self) -> StrangerSocket:
-        self.socket = connect(
-            self.url,
-            origin=self.origin,  # type: ignore[arg-type]
-            additional_headers={"Cookie": self.cookie},
-            max_size=None,
+        self._stack = contextlib.ExitStack()
+        self.socket = self._stack.enter_context(
+            connect(
+                self.url,
+                origin=self.origin,  # type: ignore[arg-type]
+                additional_headers={"Cookie": self.cookie},
+                max_size=None,
+            )
         )
         assert str(self.socket.recv(timeout=10)).startswith("0")
         return self
 
     def __exit__(self, *exc: object) -> None:
-        assert self.socket is not None
-        self.socket.close()
+        self._stack.close()
 
     def send(self, packet: str) -> None:
         assert self.socket is not None

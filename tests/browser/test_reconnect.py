@@ -105,4 +105,4 @@ def test_a_tab_back_online_shows_what_happened_while_it_was_offline(
     expect(transcript.locator("[data-role=replica]")).to_have_count(replica_lines + 4, timeout=LONG)
     page.get_by_role("button", name="End conversation").click()
     expect(page.locator("#room-status")).to_have_attribute("data-status", "ended", timeout=LONG)
-    expect(call_status).to_contain_text("Room closed", timeout=LONG)
+    expect(call_status).to_contain_text("The conversation has ended.", timeout=LONG)

@@ -83,6 +83,9 @@ def _app_env(workdir: Path, port: int, extra: dict[str, str] | None) -> dict[str
         CVI_START_LIMIT_BROWSER="1000/minute",
         CVI_START_LIMIT_ADDRESS="1000/minute",
         CVI_LIVE_LIMIT_BROWSER="100",
+        # Nor must the sandbox's own cap on live conversations (tested in tests/sandbox) make
+        # a later test's start wait for an earlier test's conversation to time out.
+        CVI_SANDBOX_MAX_CONCURRENT="200",
     )
     env.update(extra or {})
     return env

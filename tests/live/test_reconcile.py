@@ -113,14 +113,31 @@ async def test_a_live_conversation_with_a_person_in_it_is_rejoined_and_keeps_wor
         await session.respond(QUESTION)
         seen: list[Any] = []
 
+        def after_the_question() -> list[Any]:
+            """What the replica said and did once it heard QUESTION (a greeting may come first)."""
+            heard = next(
+                (
+                    i
+                    for i, e in enumerate(seen)
+                    if e.event_type == "conversation.utterance"
+                    and e.role == "user"
+                    and e.properties.speech == QUESTION
+                ),
+                None,
+            )
+            return [] if heard is None else seen[heard + 1 :]
+
         def turn_over() -> bool:
             seen.extend(u.event for u in feed.drain() if isinstance(u, EventReceived))
-            return any(e.event_type == "conversation.replica.stopped_speaking" for e in seen)
+            return any(
+                e.event_type == "conversation.replica.stopped_speaking"
+                for e in after_the_question()
+            )
 
-        await wait_for(turn_over, what="the replica to answer and stop speaking")
+        await wait_for(turn_over, what="the replica to answer QUESTION and stop speaking")
         answers = [
             e.properties.speech
-            for e in seen
+            for e in after_the_question()
             if e.event_type == "conversation.utterance" and e.role != "user"
         ]
         assert answers

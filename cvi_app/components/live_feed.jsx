@@ -289,18 +289,31 @@ function matches(item, needle) {
 
 export function LiveFeed({ feed, kind, filter, emptyText, onGap, ...rest }) {
   const [items, setItems] = useState([]);
-  const state = useRef({ resetId: null, last: 0, index: new Map() });
+  const state = useRef({ resetId: null, missedReset: null, last: 0, index: new Map() });
 
   useEffect(() => {
     if (!feed) return;
     const s = state.current;
     const updates = feed.window || [];
     if (feed.reset_id !== s.resetId) {
+      const history = feed.items || [];
+      const base_u = feed.base_u || 0;
+      const fresh = updates.filter((u) => u.u > base_u);
+      // React may render several deltas at once, so the first value this feed sees of a reset
+      // can be a later update that no longer carries the reset's items (or the updates right
+      // after it). Then ask for a fresh reset, once, and keep showing what is here meanwhile.
+      const missed = history.length !== (feed.count || 0) || (fresh.length && fresh[0].u !== base_u + 1);
+      if (missed) {
+        if (s.missedReset !== feed.reset_id && onGap) {
+          s.missedReset = feed.reset_id;
+          onGap(s.last);
+        }
+        return;
+      }
       s.resetId = feed.reset_id;
       s.index = new Map();
-      const base = applyUpdates([], s.index, feed.items || []);
-      const fresh = updates.filter((u) => u.u > (feed.base_u || 0));
-      s.last = fresh.length ? fresh[fresh.length - 1].u : feed.base_u || 0;
+      const base = applyUpdates([], s.index, history);
+      s.last = fresh.length ? fresh[fresh.length - 1].u : base_u;
       setItems(applyUpdates(base, s.index, fresh));
       return;
     }

@@ -11,12 +11,22 @@ WINDOW = 6
 
 def empty_feed() -> dict[str, Any]:
     """A feed that shows nothing yet."""
-    return {"reset_id": 0, "base_u": 0, "items": [], "window": []}
+    return {"reset_id": 0, "base_u": 0, "count": 0, "items": [], "window": []}
 
 
 def reset_feed(feed: dict[str, Any], items: list[Item], counter: int) -> dict[str, Any]:
-    """A feed the browser rebuilds from `items` (history), continuing from `counter`."""
-    return {"reset_id": feed["reset_id"] + 1, "base_u": counter, "items": items, "window": []}
+    """A feed the browser rebuilds from `items` (history), continuing from `counter`.
+
+    `count` (how many items the reset had) stays in every later update: a browser that first
+    sees a reset after its items were dropped knows it missed them and asks for a resync.
+    """
+    return {
+        "reset_id": feed["reset_id"] + 1,
+        "base_u": counter,
+        "count": len(items),
+        "items": items,
+        "window": [],
+    }
 
 
 def push_feed(feed: dict[str, Any], items: list[Item], counter: int) -> tuple[dict[str, Any], int]:
@@ -33,6 +43,7 @@ def push_feed(feed: dict[str, Any], items: list[Item], counter: int) -> tuple[di
         {
             "reset_id": feed["reset_id"],
             "base_u": feed["base_u"],
+            "count": feed["count"],
             "items": [],
             "window": window[-keep:],
         },

@@ -1,9 +1,10 @@
 """A whole sandbox conversation in Chromium: start, talk, interrupt, echo, tools, end."""
 
+import json
 import re
 
 import httpx
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
 from tests.browser.pages import start_conversation
 from tests.support.app_server import SECRET_MARKERS
@@ -146,6 +147,52 @@ def test_reloading_a_room_restores_its_transcript_and_keeps_it_live(page: Page, 
     page.get_by_role("textbox", name="Message").fill("And after the reload")
     page.get_by_role("button", name="Respond", exact=True).click()
     expect(transcript.get_by_text("And after the reload", exact=True)).to_be_visible(timeout=LONG)
+
+
+def _without_transcript_history(frame: str) -> str | None:
+    """The socket.io frame with the transcript's history dropped, or None if it has none."""
+    head, sep, body = frame.partition(",")
+    if not head.startswith("42/_event") or not sep:
+        return None
+    message = json.loads(body)
+    for delta in (message[1].get("delta") or {}).values() if len(message) > 1 else []:
+        feed = delta.get("transcript_rx_state_")
+        if feed and feed.get("items"):
+            feed["items"] = []
+            return f"{head},{json.dumps(message)}"
+    return None
+
+
+def test_the_transcript_recovers_when_the_browser_never_renders_its_history(
+    page: Page, app_server
+) -> None:
+    """React can render two deltas as one: a reset's history, then an update without it."""
+    start_conversation(page, app_server.url)
+    page.get_by_role("textbox", name="Message").fill("Remember this line")
+    page.get_by_role("button", name="Respond", exact=True).click()
+    transcript = page.get_by_role("log", name="Transcript")
+    expect(transcript.get_by_text("Remember this line", exact=True)).to_be_visible(timeout=LONG)
+
+    dropped: list[str] = []
+
+    def drop_the_first_history(ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+
+        def from_server(frame: str | bytes) -> None:
+            if isinstance(frame, str) and not dropped:
+                changed = _without_transcript_history(frame)
+                if changed is not None:
+                    dropped.append(frame)
+                    frame = changed
+            ws.send(frame)
+
+        server.on_message(from_server)
+
+    page.route_web_socket(re.compile(r".*/_event.*"), drop_the_first_history)
+    page.reload()
+    transcript = page.get_by_role("log", name="Transcript")
+    expect(transcript.get_by_text("Remember this line", exact=True)).to_be_visible(timeout=LONG)
+    assert dropped, "the test dropped the transcript's history once"
 
 
 def test_a_tool_no_builtin_handles_is_answered_by_hand(page: Page, app_server) -> None:

@@ -180,6 +180,7 @@ async def test_a_reset_sends_whole_lines_and_numbering_goes_on(states: Backend) 
 
     feeds.show([{"id": "l-3", "text": "after"}], [], reset=False)
     assert feeds.transcript["items"] == [], "history is sent once, not with every update"
+    assert feeds.transcript["count"] == 2, "a browser that missed the history can tell"
     assert feeds.transcript["window"][-1]["u"] == 2
 
 

@@ -1,10 +1,10 @@
 // A browser-side store for a live list (transcript lines or event rows).
 //
-// Reflex resends a whole list var on every change, so the server keeps only the last few
-// updates in state (`window`) and this component keeps the full list in the browser. Each
-// update carries a global counter `u`; items are upserted by `id` (fields merged), so an
-// update applied twice changes nothing. If updates were missed (a gap in `u`), the component
-// calls `onGap` and the server answers with a fresh `reset`.
+// Reflex resends a whole var on every change, so the server sends the history once (`feed`,
+// on a reset) and each later push once, in one of a ring of slots (`updates`); this component
+// keeps the full list in the browser. Each pushed item carries a counter `u`; items are upserted
+// by `id` (fields merged), so an item applied twice changes nothing. If updates were missed (a
+// gap in `u`), the component calls `onGap` and the server answers with a fresh reset.
 //
 // An event row can stand for a group of messages (a turn's streaming partials, an echo's
 // chunks): each update of it brings the group's `count`, its latest `summary` and the message
@@ -287,21 +287,27 @@ function matches(item, needle) {
   return `${item.dir || ""} ${item.type || ""}`.toLowerCase().includes(needle);
 }
 
-export function LiveFeed({ feed, kind, filter, emptyText, onGap, ...rest }) {
+// Every pushed item in the ring's slots, oldest first.
+function pushedItems(updates) {
+  const all = [];
+  for (const slot of updates || []) if (slot) for (const item of slot) all.push(item);
+  return all.sort((a, b) => a.u - b.u);
+}
+
+export function LiveFeed({ feed, updates, kind, filter, emptyText, onGap, ...rest }) {
   const [items, setItems] = useState([]);
   const state = useRef({ resetId: null, missedReset: null, last: 0, index: new Map() });
 
   useEffect(() => {
     if (!feed) return;
     const s = state.current;
-    const updates = feed.window || [];
+    const pushed = pushedItems(updates);
     if (feed.reset_id !== s.resetId) {
       const history = feed.items || [];
       const base_u = feed.base_u || 0;
-      const fresh = updates.filter((u) => u.u > base_u);
-      // React may render several deltas at once, so the first value this feed sees of a reset
-      // can be a later update that no longer carries the reset's items (or the updates right
-      // after it). Then ask for a fresh reset, once, and keep showing what is here meanwhile.
+      const fresh = pushed.filter((u) => u.u > base_u);
+      // More pushes than the ring holds came with this reset (or its history arrived cut):
+      // ask for a fresh reset, once, and keep showing what is here meanwhile.
       const missed = history.length !== (feed.count || 0) || (fresh.length && fresh[0].u !== base_u + 1);
       if (missed) {
         if (s.missedReset !== feed.reset_id && onGap) {
@@ -317,14 +323,14 @@ export function LiveFeed({ feed, kind, filter, emptyText, onGap, ...rest }) {
       setItems(applyUpdates(base, s.index, fresh));
       return;
     }
-    const fresh = updates.filter((u) => u.u > s.last);
+    const fresh = pushed.filter((u) => u.u > s.last);
     if (!fresh.length) return;
     if (fresh[0].u !== s.last + 1 && onGap) {
       onGap(s.last);
     }
     s.last = fresh[fresh.length - 1].u;
     setItems((list) => applyUpdates(list, s.index, fresh));
-  }, [feed]);
+  }, [feed, ...(updates || [])]);
 
   // Follow new rows only while the reader is at the bottom of the scrolling box (the panel
   // this feed sits in).

@@ -1,7 +1,8 @@
-"""`live_feed`: a list kept in the browser, fed by a small window of updates from state.
+"""`live_feed`: a list kept in the browser, fed by a history and a ring of pushes from state.
 
-Per-event websocket traffic stays constant however long the conversation gets: the state var
-holds only the last few updates, and the component upserts them into its own list. An event
+Per-event websocket traffic stays constant however long the conversation gets: each push is
+sent once, in its own ring slot (`cvi_app.state.feed`), and the component upserts it into its
+own list. An event
 row may stand for a group of messages (`presentation.rows.EventGroups`); the row opens by
 keyboard (a button with `aria-expanded`) and copies its JSON ("Copy as JSON").
 """
@@ -22,6 +23,7 @@ class LiveFeed(rx.Component):
     tag = "LiveFeed"
 
     feed: rx.Var[dict[str, Any]]
+    updates: rx.Var[list[list[dict[str, Any]]]]
     kind: rx.Var[str]
     filter: rx.Var[str]
     empty_text: rx.Var[str]

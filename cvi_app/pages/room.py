@@ -215,6 +215,7 @@ def _conversation() -> rx.Component:
             "Transcript",
             live_feed(
                 feed=FeedState.transcript,
+                updates=FeedState.updates("transcript"),
                 kind="transcript",
                 filter="",
                 empty_text="Nothing said yet.",
@@ -243,6 +244,7 @@ def _events() -> rx.Component:
             "Events",
             live_feed(
                 feed=FeedState.events,
+                updates=FeedState.updates("events"),
                 kind="events",
                 filter=RoomState.event_filter,
                 empty_text="No events yet.",

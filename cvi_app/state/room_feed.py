@@ -3,7 +3,7 @@
 `RoomFeed` folds one tab's updates (restored, then live) into `RoomChanges`: transcript line
 changes, event rows, tool-call rows, status, notices and who is speaking. The room state
 applies those to three small states, so each event sends only what changed: `SpeakingState`
-(two booleans), `FeedState` (two constant-size windows, see `feed.py`) and the room's own
+(two booleans and a caption), `FeedState` (each push sent once, see `feed.py`) and the room's own
 status and tool rows.
 """
 
@@ -35,7 +35,7 @@ from cvi_app.protocol import (
     StoppedSpeakingEvent,
     StreamingUtteranceEvent,
 )
-from cvi_app.state.feed import empty_feed, push_feed, reset_feed
+from cvi_app.state.feed import RING, empty_feed, number_items, reset_feed, ring_slot
 
 __all__ = [
     "MAX_TOOL_ROWS",
@@ -65,13 +65,37 @@ class SpeakingState(rx.State):
 
 
 class FeedState(rx.State):
-    """The transcript and event-log feeds: windows of recent updates, constant in size."""
+    """The transcript and event-log feeds: a history sent on a reset, then a ring of pushes.
+
+    `transcript` and `events` hold each feed's history; `transcript_0`... its ring of slots,
+    each holding one push (see `feed.py`).
+    """
 
     transcript: dict[str, Any] = empty_feed()
     events: dict[str, Any] = empty_feed()
-    # Each feed numbers its own updates: the browser detects a missed update by a gap.
+    transcript_0: list[Item] = []
+    transcript_1: list[Item] = []
+    transcript_2: list[Item] = []
+    transcript_3: list[Item] = []
+    transcript_4: list[Item] = []
+    transcript_5: list[Item] = []
+    events_0: list[Item] = []
+    events_1: list[Item] = []
+    events_2: list[Item] = []
+    events_3: list[Item] = []
+    events_4: list[Item] = []
+    events_5: list[Item] = []
+    # Each feed numbers its own updates (the browser detects a missed one by a gap) and counts
+    # its pushes (which slot is next).
     _transcript_u: int = 0
     _events_u: int = 0
+    _transcript_pushes: int = 0
+    _events_pushes: int = 0
+
+    @classmethod
+    def updates(cls, feed: str) -> rx.Var:
+        """A feed's ring of pushes, as one value for the `live_feed` component."""
+        return rx.Var.create([getattr(cls, f"{feed}_{slot}") for slot in range(RING)])
 
     def show(self, lines: list[Item], rows: list[Item], *, reset: bool) -> None:
         """Add line changes and rows to the feeds, or rebuild them from these (`reset`)."""
@@ -80,15 +104,25 @@ class FeedState(rx.State):
             self.events = reset_feed(self.events, rows, self._events_u)
             return
         if lines:
-            self.transcript, self._transcript_u = push_feed(
-                self.transcript, lines, self._transcript_u
-            )
+            self._push("transcript", lines)
         if rows:
-            self.events, self._events_u = push_feed(self.events, rows, self._events_u)
+            self._push("events", rows)
+
+    def _push(self, feed: str, items: list[Item]) -> None:
+        """Put one push in the feed's next slot: only that slot goes to the browser."""
+        numbered, counter = number_items(items, getattr(self, f"_{feed}_u"))
+        pushes = getattr(self, f"_{feed}_pushes")
+        setattr(self, f"{feed}_{ring_slot(pushes)}", numbered)
+        setattr(self, f"_{feed}_u", counter)
+        setattr(self, f"_{feed}_pushes", pushes + 1)
 
     def clear(self) -> None:
-        """Show nothing (the tab may not see this conversation)."""
+        """Show nothing, and hold nothing a browser could read (it may not see this conversation)."""
         self.show([], [], reset=True)
+        for feed in ("transcript", "events"):
+            for slot in range(RING):
+                if getattr(self, f"{feed}_{slot}"):
+                    setattr(self, f"{feed}_{slot}", [])
 
 
 class PresenceState(rx.State):

@@ -160,7 +160,8 @@ def _leaks(deltas: list[dict[str, Any]]) -> list[str]:
         for state, values in delta.items():
             for var, value in values.items():
                 name = var.removesuffix("_rx_state_")
-                if name in ("transcript", "events") and (value["items"] or value["window"]):
+                feed = name.rsplit("_", 1)[0] if name[-1].isdigit() else name
+                if feed in ("transcript", "events") and (value if name != feed else value["items"]):
                     leaks.append(f"{state}.{name}: {str(value)[:120]}")
                 elif name in ("join_url", "tool_calls", "rows", "info", "webhooks") and value:
                     leaks.append(f"{state}.{name}: {str(value)[:120]}")

@@ -61,7 +61,10 @@ def test_the_start_form_is_reached_in_order_and_starts_a_conversation_by_keyboar
     persona.focus()
     page.keyboard.press("Space")
     expect(page.get_by_role("listbox")).to_be_visible()
+    # The open list focuses its selected option once placed; typing before that is overridden.
+    expect(page.locator("[role=option]:focus")).to_have_count(1)
     page.keyboard.type("Support")
+    expect(page.get_by_role("option", name="Support Agent")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.get_by_role("listbox")).to_have_count(0)
     expect(persona).to_have_text("Support Agent")

@@ -14,8 +14,9 @@ from cvi_app.live.updates import (
     ToolCallUpdate,
 )
 from cvi_app.protocol import parse_event
-from cvi_app.state.feed import WINDOW
+from cvi_app.state.feed import RING
 from cvi_app.state.room_feed import MAX_TOOL_ROWS, FeedState, RoomFeed
+from tests.support.feeds import pushed_items, sent_items
 from tests.support.reflex_tabs import Backend
 
 CID = "c-feed"
@@ -131,31 +132,33 @@ def test_waiting_calls_are_capped_as_the_session_caps_them() -> None:
 # ---- FeedState -------------------------------------------------------------------------------
 
 
-async def test_the_feeds_keep_a_window_and_number_every_item_once(states: Backend) -> None:
+async def test_each_push_goes_to_the_next_slot_numbered_once(states: Backend) -> None:
     feeds = await states.tab().state(FeedState)
     seen: list[int] = []
-    for n in range(3 * WINDOW):
+    for n in range(3 * RING):
         feeds.show([{"id": f"l-{n}", "text": f"line {n}"}], [{"id": f"e-{n}"}], reset=False)
-        window = feeds.transcript["window"]
-        assert len(window) == min(n + 1, WINDOW)
-        seen.append(window[-1]["u"])
-        assert len(feeds.events["window"]) == len(window)
+        slot = getattr(feeds, f"transcript_{n % RING}")
+        assert [item["id"] for item in slot] == [f"l-{n}"], "a slot holds one push, not a window"
+        seen.append(slot[0]["u"])
+        assert getattr(feeds, f"events_{n % RING}")[0]["id"] == f"e-{n}"
 
-    assert seen == list(range(1, 3 * WINDOW + 1)), "no gap, no repeat"
+    assert seen == list(range(1, 3 * RING + 1)), "no gap, no repeat"
+    assert [item["id"] for item in pushed_items(feeds, "transcript")] == [
+        f"l-{n}" for n in range(2 * RING, 3 * RING)
+    ], "the ring keeps the last pushes"
     assert feeds.transcript["items"] == [] and feeds.events["items"] == []
 
 
-async def test_a_burst_bigger_than_the_window_is_sent_whole(states: Backend) -> None:
+async def test_a_burst_is_one_push(states: Backend) -> None:
     feeds = await states.tab().state(FeedState)
     feeds.show([{"id": "l-0", "text": "first"}], [], reset=False)
-    burst = [{"id": f"l-{n}", "text": f"line {n}"} for n in range(1, 2 * WINDOW + 1)]
+    burst = [{"id": f"l-{n}", "text": f"line {n}"} for n in range(1, 2 * RING + 1)]
 
     feeds.show(burst, [], reset=False)
 
-    window = feeds.transcript["window"]
-    assert [item["id"] for item in window] == [item["id"] for item in burst]
-    assert [item["u"] for item in window] == list(range(2, 2 * WINDOW + 2))
-    assert feeds.events["window"] == [], "no rows, no change to the event log"
+    assert [item["id"] for item in feeds.transcript_1] == [item["id"] for item in burst]
+    assert [item["u"] for item in feeds.transcript_1] == list(range(2, 2 * RING + 2))
+    assert pushed_items(feeds, "events") == [], "no rows, no change to the event log"
 
 
 async def test_a_reset_sends_whole_lines_and_numbering_goes_on(states: Backend) -> None:
@@ -170,7 +173,7 @@ async def test_a_reset_sends_whole_lines_and_numbering_goes_on(states: Backend) 
     feeds.show(history, [{"id": "e-1"}, {"id": "e-2"}], reset=True)
 
     transcript = feeds.transcript
-    assert transcript["reset_id"] == 1 and transcript["window"] == []
+    assert transcript["reset_id"] == 1
     assert transcript["items"] == [
         {"id": "r-1", "role": "replica", "streamed": "Hello", "partial": False},
         {"id": "u-2", "role": "user", "text": "Hi"},
@@ -178,15 +181,17 @@ async def test_a_reset_sends_whole_lines_and_numbering_goes_on(states: Backend) 
     assert transcript["base_u"] == 1, "the browser counts on from the last update it had"
     assert [row["id"] for row in feeds.events["items"]] == ["e-1", "e-2"]
 
+    feeds._clean()  # the reset was sent
     feeds.show([{"id": "l-3", "text": "after"}], [], reset=False)
-    assert feeds.transcript["items"] == [], "history is sent once, not with every update"
-    assert feeds.transcript["count"] == 2, "a browser that missed the history can tell"
-    assert feeds.transcript["window"][-1]["u"] == 2
+    (sent,) = feeds.get_delta().values()
+    assert list(sent) == ["transcript_1_rx_state_"], "history is sent once, not with every update"
+    assert pushed_items(feeds, "transcript")[-1]["u"] == 2
 
 
 async def test_clearing_shows_nothing(states: Backend) -> None:
     feeds = await states.tab().state(FeedState)
     feeds.show([{"id": "l-0", "text": "secret"}], [{"id": "e-0"}], reset=False)
+    assert sent_items(feeds.dict()[FeedState.get_full_name()], "transcript")
     feeds.clear()
-    for feed in (feeds.transcript, feeds.events):
-        assert (feed["items"], feed["window"]) == ([], [])
+    for feed in ("transcript", "events"):
+        assert sent_items(feeds.dict()[FeedState.get_full_name()], feed) == [], "nothing to read"

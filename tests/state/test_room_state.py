@@ -13,9 +13,9 @@ from cvi_app.live.errors import NOT_OPEN_HERE
 from cvi_app.live.manager import SessionManager, StartOptions
 from cvi_app.live.updates import EventReceived, Notice, SpeakingChanged, ToolCallUpdate
 from cvi_app.protocol import parse_event
-from cvi_app.state.feed import WINDOW
 from cvi_app.state.room_feed import MAX_TOOL_ROWS, FeedState, SpeakingState
 from cvi_app.state.room_state import RoomState
+from tests.support.feeds import pushed_items, pushed_slots, sent_items
 from tests.support.reflex_tabs import Backend, Tab
 from tests.support.room_listener import listen
 from tests.support.sandbox import LiveSandbox
@@ -70,9 +70,7 @@ def transcript(tab: Tab) -> list[str]:
     """Every transcript text the tab was sent (restored or live), in order."""
     texts = []
     for delta in tab.deltas(FeedState):
-        feed = delta.get("transcript")
-        if feed:
-            texts += [item["text"] for item in feed["items"] + feed["window"] if "text" in item]
+        texts += [item["text"] for item in sent_items(delta, "transcript") if "text" in item]
     return texts
 
 
@@ -283,7 +281,7 @@ async def test_notices_speaking_and_the_end_show_while_they_last(
     await tab.wait(lambda: app_manager.bus.subscriber_count(cid) < watching, "the stream to stop")
 
 
-async def test_the_feeds_send_a_constant_size_window_however_long_the_call(
+async def test_the_feeds_send_each_update_once_however_long_the_call(
     live_states: Backend, app_manager: SessionManager
 ) -> None:
     tab, cid, _ = await followed_room(live_states, app_manager)
@@ -291,7 +289,7 @@ async def test_the_feeds_send_a_constant_size_window_however_long_the_call(
     before = len(tab.received)
 
     def shown(text: str) -> bool:
-        return any(item.get("text") == text for item in feeds.transcript["window"])
+        return any(item.get("text") == text for item in pushed_items(feeds, "transcript"))
 
     for n in range(40):
         line = f"line {n} of a long call"
@@ -300,7 +298,9 @@ async def test_the_feeds_send_a_constant_size_window_however_long_the_call(
 
     pushes = tab.deltas(FeedState, since=before)
     assert len(pushes) >= 40
-    assert all(len(d[feed]["window"]) <= WINDOW for d in pushes for feed in d)
+    for delta in pushes:
+        assert "transcript" not in delta and "events" not in delta, "history is not resent"
+        assert len(pushed_slots(delta, "transcript")) <= 1
+        assert len(pushed_slots(delta, "events")) <= 1
     sizes = [len(json.dumps(d)) for d in pushes]
-    assert max(sizes[WINDOW:]) <= 1.1 * min(sizes[WINDOW:]), "each update sends the same amount"
-    assert len(feeds.transcript["window"]) <= WINDOW and len(feeds.events["window"]) <= WINDOW
+    assert max(sizes) <= 1.1 * min(sizes), "each update sends the same amount"

@@ -154,14 +154,31 @@ _TRACE_KINDS = {
 }
 
 
+@dataclass
+class MainThread:
+    """Milliseconds per unit (e.g. per event) on a page's renderer main thread, by kind."""
+
+    ms: dict[str, float]
+
+    @property
+    def busy(self) -> float:
+        """All main-thread work per unit."""
+        return self.ms.get("busy", 0.0)
+
+    def text(self) -> str:
+        """The figures as one line: busy first, then each kind."""
+        order = ["busy", *_TRACE_KINDS]
+        return ", ".join(f"{kind} {self.ms[kind]:.2f}" for kind in order if kind in self.ms)
+
+
 async def trace_page_while(
     browser: Any, page: Any, load: Awaitable[object], *, per: int
-) -> str | None:
+) -> MainThread | None:
     """Where the page's main thread spends its time while `load` runs (Chromium tracing).
 
     Returns milliseconds per unit of `per` (e.g. per event) for all tasks, script, style,
-    layout, paint and GC on the page's renderer main thread; kinds overlap (a forced layout
-    runs inside script).
+    layout, paint and GC on the page's renderer main thread (kinds overlap: a forced layout
+    runs inside script), or None when tracing is unavailable.
     """
     try:
         await browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
@@ -176,7 +193,7 @@ async def trace_page_while(
     return summarise_trace(json.loads(raw), per=per)
 
 
-def summarise_trace(trace: dict[str, Any] | list[Any], *, per: int) -> str:
+def summarise_trace(trace: dict[str, Any] | list[Any], *, per: int) -> MainThread | None:
     """Per-kind time on the busiest renderer main thread of a trace, in ms per `per`."""
     events = trace["traceEvents"] if isinstance(trace, dict) else trace
     main_threads = {
@@ -198,12 +215,10 @@ def summarise_trace(trace: dict[str, Any] | list[Any], *, per: int) -> str:
             if e.get("name") in names:
                 kinds.setdefault(kind, []).append(interval)
     if not spans:
-        return "no renderer main-thread events in the trace"
+        return None
     totals = [{kind: _union(iv) for kind, iv in kinds.items()} for kinds in spans.values()]
     busiest = max(totals, key=lambda t: t["busy"])
-    order = ["busy", *_TRACE_KINDS]
-    parts = [f"{kind} {busiest[kind] / max(per, 1):.2f}" for kind in order if kind in busiest]
-    return "ms per event on the page's main thread: " + ", ".join(parts)
+    return MainThread({kind: ms / max(per, 1) for kind, ms in busiest.items()})
 
 
 def _union(intervals: list[tuple[float, float]]) -> float:

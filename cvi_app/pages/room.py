@@ -24,13 +24,8 @@ from cvi_app.components.live_feed import live_feed
 from cvi_app.presentation.templates import INTERACTION_TEMPLATES
 from cvi_app.sandbox.responder import SANDBOX_SIMULATES
 from cvi_app.state.app_state import AppState
-from cvi_app.state.room_state import (
-    FeedState,
-    PresenceState,
-    RoomState,
-    SpeakingState,
-    selected_size,
-)
+from cvi_app.state.room_controls import RoomControlsState, selected_size
+from cvi_app.state.room_state import FeedState, PresenceState, RoomState, SpeakingState
 
 SECTIONS = (
     ("call", "Call"),
@@ -223,15 +218,15 @@ def _conversation() -> rx.Component:
             ),
         ),
         message_controls(
-            message=RoomState.message,
-            on_change=RoomState.set_message,
-            on_respond=RoomState.respond,
-            on_echo=RoomState.echo,
-            on_interrupt=RoomState.interrupt,
-            on_end=RoomState.end,
+            message=RoomControlsState.message,
+            on_change=RoomControlsState.set_message,
+            on_respond=RoomControlsState.respond,
+            on_echo=RoomControlsState.echo,
+            on_interrupt=RoomControlsState.interrupt,
+            on_end=RoomControlsState.end,
             enabled=RoomState.live,
-            can_send=RoomState.can_send_message,
-            pending=RoomState.pending,
+            can_send=RoomControlsState.can_send_message,
+            pending=RoomControlsState.pending,
         ),
     )
 
@@ -271,45 +266,45 @@ def _controls() -> rx.Component:
         "controls",
         "Controls",
         context_controls(
-            context=RoomState.context,
-            on_change=RoomState.set_context,
-            on_overwrite=RoomState.overwrite_context,
-            on_append=RoomState.append_context,
+            context=RoomControlsState.context,
+            on_change=RoomControlsState.set_context,
+            on_overwrite=RoomControlsState.overwrite_context,
+            on_append=RoomControlsState.append_context,
             enabled=RoomState.live,
-            pending=RoomState.pending,
+            pending=RoomControlsState.pending,
         ),
         sensitivity_controls(
-            pause=RoomState.pause_sensitivity,
-            interrupt=RoomState.interrupt_sensitivity,
-            on_pause=RoomState.set_pause_sensitivity,
-            on_interrupt=RoomState.set_interrupt_sensitivity,
+            pause=RoomControlsState.pause_sensitivity,
+            interrupt=RoomControlsState.interrupt_sensitivity,
+            on_pause=RoomControlsState.set_pause_sensitivity,
+            on_interrupt=RoomControlsState.set_interrupt_sensitivity,
             enabled=RoomState.live,
         ),
         audio_upload(
             upload_id="echo-audio",
-            on_upload=RoomState.upload_echo_audio,
+            on_upload=RoomControlsState.upload_echo_audio,
             enabled=RoomState.live,
-            pending=RoomState.pending.contains("audio"),
+            pending=RoomControlsState.pending.contains("audio"),
             declared_size=selected_size("echo-audio"),
         ),
         rx.heading("Tool calls", size="3", as_="h3"),
         tool_calls_table(RoomState.tool_calls),
         tool_answer_form(
             waiting=RoomState.unanswered_tool_calls,
-            answer=RoomState.tool_answer,
-            on_change=RoomState.set_tool_answer,
-            on_answer=RoomState.answer_tool_call,
+            answer=RoomControlsState.tool_answer,
+            on_change=RoomControlsState.set_tool_answer,
+            on_answer=RoomControlsState.answer_tool_call,
             enabled=RoomState.live,
-            pending=RoomState.pending.contains("tool_result"),
+            pending=RoomControlsState.pending.contains("tool_result"),
         ),
         advanced_composer(
-            message=RoomState.raw_message,
-            on_change=RoomState.set_raw_message,
+            message=RoomControlsState.raw_message,
+            on_change=RoomControlsState.set_raw_message,
             templates=list(INTERACTION_TEMPLATES),
-            on_template=RoomState.use_template,
-            on_send=RoomState.send_raw,
+            on_template=RoomControlsState.use_template,
+            on_send=RoomControlsState.send_raw,
             enabled=RoomState.live,
-            pending=RoomState.pending.contains("raw"),
+            pending=RoomControlsState.pending.contains("raw"),
         ),
     )
 

@@ -1,41 +1,27 @@
-"""RoomState: the room's handlers as a tab's events run them, over a real sandbox conversation."""
+"""RoomState: the room's loading and stream as a tab's events run them, over a real sandbox
+conversation (its controls: test_room_controls.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
-from typing import Any
 
 import pytest
 
 from cvi_app.live.errors import NOT_OPEN_HERE
-from cvi_app.live.manager import SessionManager, StartOptions
+from cvi_app.live.manager import SessionManager
 from cvi_app.live.updates import EventReceived, Notice, SpeakingChanged, ToolCallUpdate
 from cvi_app.protocol import parse_event
+from cvi_app.state.room_controls import RoomControlsState
 from cvi_app.state.room_feed import MAX_TOOL_ROWS, FeedState, SpeakingState
 from cvi_app.state.room_state import RoomState
+from tests.state.rooms import open_room, start
 from tests.support.feeds import pushed_items, pushed_slots, sent_items
 from tests.support.reflex_tabs import Backend, Tab
 from tests.support.room_listener import listen
 from tests.support.sandbox import LiveSandbox
 
 GREETING = "Hi, I'm Sandbox Assistant. How can I help you today?"
-NOT_LIVE = "This conversation is not live any more."
-
-
-async def start(manager: SessionManager, tab: Tab) -> str:
-    """Start a conversation owned by `tab`'s browser; return its id."""
-    conversation = await manager.start_conversation(owner=tab.identity, options=StartOptions())
-    return conversation.conversation_id
-
-
-async def open_room(tab: Tab, cid: str) -> RoomState:
-    """Open the room page of `cid` in `tab`; return its RoomState once it has loaded."""
-    await tab.open(f"/room/{cid}")
-    room = await tab.state(RoomState)
-    await tab.wait(lambda: room.status != "loading", "the room to load")
-    return room
 
 
 async def following(tab: Tab) -> FeedState:
@@ -120,12 +106,13 @@ async def test_another_browser_is_refused_shown_nothing_and_can_send_nothing(
     room = await open_room(other, cid)
     assert (room.status, room.error, room.join_url) == ("forbidden", NOT_OPEN_HERE, "")
     async with listen(mounted_sandbox, cid) as in_room:
-        await other.run(RoomState.set_message, value="Let me take over")
-        await other.run(RoomState.set_context, value="New rules")
-        for control in (RoomState.respond, RoomState.echo, RoomState.append_context):
+        await other.run(RoomControlsState.set_message, value="Let me take over")
+        await other.run(RoomControlsState.set_context, value="New rules")
+        controls = RoomControlsState
+        for control in (controls.respond, controls.echo, controls.append_context):
             await other.run(control)
-        await other.run(RoomState.set_pause_sensitivity, value="high")
-        await other.run(RoomState.end)
+        await other.run(RoomControlsState.set_pause_sensitivity, value="high")
+        await other.run(RoomControlsState.end)
         # A handler sent by hand, not from the page: the stream checks the owner too.
         await other.run(RoomState.stream, stream_id=(await other.state(RoomState))._stream_id)
         await other.run(RoomState.resync, _last=0)
@@ -138,85 +125,6 @@ async def test_another_browser_is_refused_shown_nothing_and_can_send_nothing(
     assert app_manager.join_url(cid) not in sent
     assert GREETING not in sent and transcript(other) == []
     assert session.status == "live"
-
-
-# ---- controls ------------------------------------------------------------------------------
-
-
-CONTROLS: list[tuple[str, dict[str, Any]]] = [
-    ("respond", {}),
-    ("echo", {}),
-    ("interrupt", {}),
-    ("append_context", {}),
-    ("overwrite_context", {}),
-    ("set_pause_sensitivity", {"value": "high"}),
-    ("set_interrupt_sensitivity", {"value": "low"}),
-    ("answer_tool_call", {"tool_call_id": "call-1"}),
-]
-
-
-@pytest.mark.parametrize(("control", "payload"), CONTROLS, ids=[c for c, _ in CONTROLS])
-async def test_a_control_with_no_live_session_says_so_and_is_no_longer_pending(
-    live_states: Backend, app_manager: SessionManager, control: str, payload: dict[str, Any]
-) -> None:
-    tab = live_states.tab()
-    cid = await start(app_manager, tab)
-    await app_manager.end_conversation(cid, owner=tab.identity)
-    room = await open_room(tab, cid)
-    assert room.status == "ended"
-    await tab.run(RoomState.set_message, value="Hello there")
-    await tab.run(RoomState.set_context, value="Some context")
-    await tab.run(RoomState.set_tool_answer, value="Sunny")
-    before = len(tab.received)
-
-    await tab.run(RoomState.event_handlers[control], **payload)
-
-    assert tab.toasts() == [NOT_LIVE]
-    assert room.pending == []
-    shown = [d["pending"] for d in tab.deltas(RoomState, since=before) if "pending" in d]
-    name = control.removeprefix("set_").removeprefix("answer_")
-    assert shown == [[name.replace("tool_call", "tool_result")], []], "pending while sent"
-    assert (room.message, room.tool_answer) == ("Hello there", "Sunny"), "kept for a retry"
-
-
-async def test_a_double_click_sends_the_message_once(
-    live_states: Backend,
-    app_manager: SessionManager,
-    mounted_sandbox: LiveSandbox,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    tab = live_states.tab()
-    cid = await start(app_manager, tab)
-    room = await open_room(tab, cid)
-    session = app_manager.live_session(cid)
-    assert session is not None
-    # The first click's message is still on its way when the second click arrives.
-    may_send = asyncio.Event()
-    send = session.transport.send
-
-    async def slow_send(message: Any, to: str = "*") -> None:
-        await may_send.wait()
-        await send(message, to)
-
-    monkeypatch.setattr(session.transport, "send", slow_send)
-    async with listen(mounted_sandbox, cid) as in_room:
-        await tab.run(RoomState.set_message, value="Hello there")
-        first = await tab.send(RoomState.respond)
-        await tab.wait(lambda: room.pending == ["respond"], "the first click to be sending")
-        second = await tab.send(RoomState.respond)
-        await tab.wait(
-            lambda: second.done() or room.pending.count("respond") > 1, "the second click"
-        )
-        may_send.set()
-        await tab.finished(first, what="the first click")
-        await tab.finished(second, what="the second click")
-        heard = await in_room.caught_up(session.transport)
-
-    assert [(m["event_type"], m["properties"]) for m in heard] == [
-        ("conversation.respond", {"text": "Hello there"})
-    ]
-    assert (room.message, room.pending) == ("", [])
-    assert tab.toasts() == []
 
 
 # ---- what the stream shows -----------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 from cvi_app.access.start_limits import StartLimited
 from cvi_app.live.errors import SessionError
 from cvi_app.presentation.text import sentence
-from cvi_app.protocol import ProtocolError
+from cvi_app.protocol import MessageTooLarge, ProtocolError
 from cvi_app.tavus import TavusError
 from cvi_app.tavus.errors import (
     TavusAPIError,
@@ -66,12 +66,12 @@ def describe_protocol_error(exc: ProtocolError) -> str:
     Returns:
         One sentence saying what to change.
     """
-    reason = exc.reason
-    if "app-message limit" in reason:
+    if isinstance(exc, MessageTooLarge):
         return (
             "This is too long to send in one message (the limit is about 4,000 characters). "
             "Shorten it, or use Echo, which splits long text."
         )
+    reason = exc.reason
     leaf = (exc.field or "").rsplit(".", 1)[-1]
     if leaf in _BLANK_FIELDS and ("white space" in reason or "at least" in reason):
         return _BLANK_FIELDS[leaf]

@@ -14,7 +14,7 @@ from .common import (
     SensitivityLevel,
     message_size,
 )
-from .errors import ProtocolError
+from .errors import MessageTooLarge, ProtocolError
 from .events import (
     EVENT_TYPES,
     EmptyProperties,
@@ -115,6 +115,7 @@ __all__ = [
     "InteractionProperties",
     "InterruptInteraction",
     "JoinedProperties",
+    "MessageTooLarge",
     "NoProperties",
     "OverwriteContextInteraction",
     "OverwriteContextProperties",

@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from .common import MAX_APP_MESSAGE_BYTES, SensitivityLevel, encode_message
-from .errors import ProtocolError
+from .errors import MessageTooLarge, ProtocolError
 
 __all__ = [
     "AppendContextInteraction",
@@ -261,6 +261,8 @@ class Interaction(BaseModel):
         if self._wire is None:
             try:
                 self._wire = _encode(self)
+            except ProtocolError:  # MessageTooLarge: keeps its type and attributes
+                raise
             except ValueError as exc:
                 raise ProtocolError(None, str(exc)) from None
         return self._wire
@@ -275,10 +277,7 @@ def _encode(interaction: Interaction) -> tuple[str, int]:
     except UnicodeEncodeError:
         raise ValueError("holds characters UTF-8 cannot encode (lone surrogates)") from None
     if size > MAX_APP_MESSAGE_BYTES:
-        raise ValueError(
-            f"message is {size} bytes as JSON, over Daily's {MAX_APP_MESSAGE_BYTES}-byte "
-            "app-message limit (split long echoes with split_echo_text/split_echo_audio)"
-        )
+        raise MessageTooLarge(size, MAX_APP_MESSAGE_BYTES)
     return text, size
 
 

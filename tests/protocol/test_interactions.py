@@ -12,6 +12,7 @@ from cvi_app.protocol import (
     MAX_APP_MESSAGE_BYTES,
     EchoInteraction,
     InterruptInteraction,
+    MessageTooLarge,
     ProtocolError,
     RespondInteraction,
     SensitivityInteraction,
@@ -270,6 +271,23 @@ def test_message_over_four_kilobytes_is_refused() -> None:
         validate_interaction(_echo(text="y" * 5000))
 
 
+def test_an_oversized_message_is_refused_as_too_large_with_its_size_and_the_limit() -> None:
+    overhead = message_size(respond("c1", "a").to_message()) - 1
+    with pytest.raises(MessageTooLarge) as built:
+        respond("c1", "x" * (MAX_APP_MESSAGE_BYTES - overhead + 1))
+    assert (built.value.size, built.value.limit) == (MAX_APP_MESSAGE_BYTES + 1, 4096)
+    assert built.value.field is None
+    with pytest.raises(MessageTooLarge) as checked:
+        validate_interaction(json.dumps(_echo(modality="text", text="y" * 5000)))
+    assert checked.value.size > checked.value.limit == MAX_APP_MESSAGE_BYTES
+
+
+def test_a_message_refused_for_another_reason_is_not_too_large() -> None:
+    with pytest.raises(ProtocolError) as info:
+        respond("c1", "   ")
+    assert not isinstance(info.value, MessageTooLarge)
+
+
 def test_size_limit_counts_utf8_bytes_not_characters() -> None:
     overhead = message_size(respond("c1", "a").to_message()) - 1
     fits = "é" * ((MAX_APP_MESSAGE_BYTES - overhead) // 2)
@@ -287,9 +305,9 @@ def test_message_of_exactly_the_limit_is_accepted() -> None:
 def test_to_message_refuses_a_model_grown_past_the_limit() -> None:
     small = respond("c1", "hi")
     grown = small.model_copy(update={"conversation_id": "c" * 5000})
-    with pytest.raises(ProtocolError, match="limit"):
+    with pytest.raises(MessageTooLarge, match="limit"):
         grown.to_message()
-    with pytest.raises(ProtocolError, match="limit"):
+    with pytest.raises(MessageTooLarge, match="limit"):
         grown.to_json()
 
 

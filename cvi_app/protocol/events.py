@@ -12,9 +12,9 @@ from pydantic import (
     FiniteFloat,
     field_serializer,
     field_validator,
-    model_validator,
 )
 
+from .base import Envelope
 from .common import ROLES, Role
 from .raw import strict_json_loads
 
@@ -186,7 +186,7 @@ class ShutdownProperties(EventProperties):
     reason: str | None = None
 
 
-class Event(BaseModel):
+class Event(Envelope):
     """Envelope shared by every inbound event.
 
     Unknown top-level keys are kept (``extra="allow"``); known ones are type-checked, and
@@ -206,13 +206,6 @@ class Event(BaseModel):
     inference_id: str | None = None
     timestamp: FiniteFloat | None = None
     properties: EventProperties | dict[str, Any] = Field(default_factory=EmptyProperties)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _null_properties_means_none(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "properties" in data and data["properties"] is None:
-            data = {key: value for key, value in data.items() if key != "properties"}
-        return data
 
     @property
     def role(self) -> Role | None:

@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from .base import Envelope
 from .common import MAX_APP_MESSAGE_BYTES, SensitivityLevel, encode_message
 from .errors import MessageTooLarge, ProtocolError
 
@@ -184,7 +185,7 @@ class ToolResultProperties(InteractionProperties):
         return value
 
 
-class Interaction(BaseModel):
+class Interaction(Envelope):
     """Envelope shared by every interaction; ``conversation_id`` is required.
 
     The wire form (compact JSON, see ``encode_message``) is made and size-checked once, when
@@ -201,13 +202,6 @@ class Interaction(BaseModel):
 
     # (JSON text, its size in bytes); None until encoded (model_construct, model_copy(update=)).
     _wire: tuple[str, int] | None = PrivateAttr(default=None)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _null_properties_means_none(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "properties" in data and data["properties"] is None:
-            data = {key: value for key, value in data.items() if key != "properties"}
-        return data
 
     @model_validator(mode="after")
     def _fits_one_app_message(self) -> Interaction:

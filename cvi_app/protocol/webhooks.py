@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, model_validator
+from pydantic import ConfigDict, Field, FiniteFloat, model_validator
 
+from .base import Envelope
 from .events import EventProperties, JoinedProperties, ShutdownProperties
 from .raw import validate_message
 
@@ -80,7 +81,7 @@ class PerceptionAnalysisWebhookProperties(EventProperties):
     analysis: str
 
 
-class Webhook(BaseModel):
+class Webhook(Envelope):
     """Envelope shared by every webhook; unknown keys are kept, known ones type-checked."""
 
     model_config = ConfigDict(extra="allow", frozen=True, strict=True)
@@ -92,13 +93,6 @@ class Webhook(BaseModel):
     timestamp: datetime | None = Field(default=None, strict=False)
     webhook_url: str | None = None
     properties: EventProperties | dict[str, Any] = Field(default_factory=EventProperties)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _null_properties_means_none(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "properties" in data and data["properties"] is None:
-            data = {key: value for key, value in data.items() if key != "properties"}
-        return data
 
     def to_message(self) -> dict[str, Any]:
         """Return the webhook as a JSON-ready payload (what the sandbox POSTs), Nones dropped."""

@@ -52,6 +52,14 @@ def test_shutdown_reason_is_read_from_either_key(key: str) -> None:
     assert webhook.reason == "participant_left_timeout reached"
 
 
+def test_null_properties_read_as_none_given() -> None:
+    webhook = parse_webhook(_webhook("system.shutdown", None, "system"))
+    assert isinstance(webhook, ShutdownWebhook)
+    assert webhook == parse_webhook(
+        {k: v for k, v in _webhook("system.shutdown", {}, "system").items() if k != "properties"}
+    )
+
+
 def test_timestamp_is_parsed_from_iso_text_or_taken_as_datetime() -> None:
     webhook = parse_webhook(_webhook("system.shutdown", {}, "system"))
     assert webhook.timestamp == datetime(2026, 11, 24, 21, 2, 3, 123000, tzinfo=UTC)

@@ -11,11 +11,24 @@
 // it adds (`message`); the row keeps the first `HEAD` of those as `head` and the last `TAIL`
 // after them as `tail`, so it holds a few messages however long its group grows. Its `raw` is
 // the first message's JSON until the group is `closed`, then the last one's.
-import React, { memo, useEffect, useId, useLayoutEffect, useRef, useState } from "react";
+import React, { memo, useEffect, useId, useRef, useState } from "react";
 
-// Rows kept in the DOM: older ones stay in memory (and in the store) but are not rendered, so
-// the cost of each update does not grow with the conversation.
-const MAX_RENDERED = 300;
+// Rows rendered at first and per "Show earlier": the cost of each update stays that of a
+// short list however long the conversation gets. At most MAX_KEPT rows stay in the browser's
+// memory (an hour-long call on a phone); older ones are in the conversation's history.
+const PAGE = 100;
+const MORE_BUTTON = {
+  background: "var(--gray-3)",
+  border: "1px solid var(--gray-7)",
+  borderRadius: "6px",
+  padding: "0.2rem 0.6rem",
+  color: "var(--gray-12)",
+  font: "inherit",
+  fontSize: "0.85em",
+  cursor: "pointer",
+};
+const MAX_KEPT = 1000;
+const TRIM = 100; // rows dropped at once when over MAX_KEPT, so trimming is rare
 const HEAD = 3;
 const TAIL = 3;
 
@@ -31,19 +44,36 @@ function merge(item, update) {
   return merged;
 }
 
-function applyUpdates(list, index, updates) {
-  const next = list.slice();
+// The list with `updates` upserted by id; over MAX_KEPT, the oldest rows are dropped (and
+// counted in `s.dropped`) and `s.index` (id -> position) is rebuilt.
+function applyUpdates(list, s, updates) {
+  let next = list.slice();
   for (const update of updates) {
-    const at = index.get(update.id);
+    const at = s.index.get(update.id);
     if (at === undefined) {
-      index.set(update.id, next.length);
+      s.index.set(update.id, next.length);
       next.push(merge(undefined, update));
     } else {
       next[at] = merge(next[at], update);
     }
   }
+  if (next.length > MAX_KEPT + TRIM) {
+    const drop = next.length - MAX_KEPT;
+    next = next.slice(drop);
+    s.dropped += drop;
+    s.index = new Map(next.map((item, i) => [item.id, i]));
+  }
   return next;
 }
+
+// Rows off screen skip style, layout and paint (content-visibility), but stay in the
+// accessibility tree and reachable by keyboard.
+const LINE_STYLE = {
+  padding: "0.35rem 0",
+  borderBottom: "1px solid var(--gray-4)",
+  contentVisibility: "auto",
+  containIntrinsicSize: "auto 2rem",
+};
 
 const TranscriptLine = memo(function TranscriptLine({ item }) {
   const who = item.role === "user" ? "You" : "Replica";
@@ -58,7 +88,7 @@ const TranscriptLine = memo(function TranscriptLine({ item }) {
       data-role={item.role}
       data-interrupted={item.interrupted ? "true" : "false"}
       data-partial={item.partial ? "true" : "false"}
-      style={{ padding: "0.35rem 0", borderBottom: "1px solid var(--gray-4)" }}
+      style={LINE_STYLE}
     >
       <strong style={{ color: item.role === "user" ? "var(--blue-11)" : "var(--accent-11)" }}>
         {who}
@@ -160,7 +190,7 @@ function CopyButton({ raw }) {
 // summary under it; in a narrow one the type and summary go under the time and direction.
 const EVENT_CSS = `
 .cvi-feed { container: cvi-feed / inline-size; }
-.cvi-event { border-bottom: 1px solid var(--gray-4); font-size: 0.85em; }
+.cvi-event { border-bottom: 1px solid var(--gray-4); font-size: 0.85em; content-visibility: auto; contain-intrinsic-size: auto 2.2rem; }
 .cvi-event-line { display: flex; align-items: flex-start; gap: 0.25rem; }
 .cvi-event button { background: none; border: 0; border-radius: 4px; color: inherit; cursor: pointer; font: inherit; text-align: left; }
 .cvi-event button:hover { background: var(--gray-3); }
@@ -294,9 +324,11 @@ function pushedItems(updates) {
   return all.sort((a, b) => a.u - b.u);
 }
 
-export function LiveFeed({ feed, updates, kind, filter, emptyText, onGap, ...rest }) {
+export function LiveFeed({ feed, updates, kind, filter, emptyText, historyHref, onGap, ...rest }) {
   const [items, setItems] = useState([]);
-  const state = useRef({ resetId: null, missedReset: null, last: 0, index: new Map() });
+  const state = useRef({ resetId: null, missedReset: null, last: 0, index: new Map(), dropped: 0 });
+  // The first row shown when the reader asked for earlier ones (null: the latest PAGE rows).
+  const [anchor, setAnchor] = useState(null);
 
   useEffect(() => {
     if (!feed) return;
@@ -318,9 +350,9 @@ export function LiveFeed({ feed, updates, kind, filter, emptyText, onGap, ...res
       }
       s.resetId = feed.reset_id;
       s.index = new Map();
-      const base = applyUpdates([], s.index, history);
+      s.dropped = 0;
       s.last = fresh.length ? fresh[fresh.length - 1].u : base_u;
-      setItems(applyUpdates(base, s.index, fresh));
+      setItems(applyUpdates([], s, [...history, ...fresh]));
       return;
     }
     const fresh = pushed.filter((u) => u.u > s.last);
@@ -329,45 +361,46 @@ export function LiveFeed({ feed, updates, kind, filter, emptyText, onGap, ...res
       onGap(s.last);
     }
     s.last = fresh[fresh.length - 1].u;
-    setItems((list) => applyUpdates(list, s.index, fresh));
+    setItems((list) => applyUpdates(list, s, fresh));
   }, [feed, ...(updates || [])]);
-
-  // Follow new rows only while the reader is at the bottom of the scrolling box (the panel
-  // this feed sits in).
-  const root = useRef(null);
-  const stick = useRef(true);
-  useEffect(() => {
-    const box = root.current && root.current.parentElement;
-    if (!box) return undefined;
-    const onScroll = () => {
-      stick.current = box.scrollHeight - box.scrollTop - box.clientHeight < 48;
-    };
-    box.addEventListener("scroll", onScroll, { passive: true });
-    return () => box.removeEventListener("scroll", onScroll);
-  }, []);
-  useLayoutEffect(() => {
-    const box = root.current && root.current.parentElement;
-    if (box && stick.current) box.scrollTop = box.scrollHeight;
-  }, [items]);
 
   const needle = (filter || "").trim().toLowerCase();
   const shown = needle ? items.filter((item) => matches(item, needle)) : items;
-  const hidden = Math.max(0, shown.length - MAX_RENDERED);
-  const rendered = hidden ? shown.slice(hidden) : shown;
+  const anchored = anchor === null ? -1 : shown.findIndex((item) => item.id === anchor);
+  const start = anchored >= 0 ? anchored : Math.max(0, shown.length - PAGE);
+  const rendered = start ? shown.slice(start) : shown;
+  const noun = kind === "events" ? "events" : "lines";
+  const showEarlier = () => setAnchor(shown[Math.max(0, start - PAGE)].id);
   // Messages, not rows: a group row stands for `count` of them.
   const messages = shown.reduce((sum, item) => sum + (item.count || 1), 0);
+  const dropped = state.current.dropped;
   return (
-    <div ref={root} className="cvi-feed" {...rest}>
+    <div className="cvi-feed" {...rest}>
       {kind === "events" ? (
         <style href="cvi-live-feed-events" precedence="default">
           {EVENT_CSS}
         </style>
       ) : null}
       {shown.length === 0 ? <p style={{ color: "var(--gray-11)" }}>{emptyText}</p> : null}
-      {hidden ? (
+      {dropped && !start ? (
         <p style={{ color: "var(--gray-11)", fontSize: "0.85em" }}>
-          {hidden} earlier {kind === "events" ? "events" : "lines"} are in the conversation's history.
+          Earlier {noun} are in{" "}
+          {historyHref ? <a href={historyHref}>the conversation's history</a> : "the conversation's history"}.
         </p>
+      ) : null}
+      {start || anchored >= 0 ? (
+        <div className="cvi-feed-more" style={{ display: "flex", gap: "0.5rem", flexWrap: "wrap", padding: "0.25rem 0" }}>
+          {start ? (
+            <button type="button" style={MORE_BUTTON} onClick={showEarlier}>
+              Show {Math.min(PAGE, start)} earlier {noun}
+            </button>
+          ) : null}
+          {anchored >= 0 ? (
+            <button type="button" style={MORE_BUTTON} onClick={() => setAnchor(null)}>
+              Show only the latest
+            </button>
+          ) : null}
+        </div>
       ) : null}
       <div role="list" data-count={shown.length} data-messages={messages}>
         {rendered.map((item) =>

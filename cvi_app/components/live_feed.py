@@ -27,6 +27,7 @@ class LiveFeed(rx.Component):
     kind: rx.Var[str]
     filter: rx.Var[str]
     empty_text: rx.Var[str]
+    history_href: rx.Var[str]
 
     on_gap: rx.EventHandler[lambda last: [last]]
 

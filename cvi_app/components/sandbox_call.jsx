@@ -27,7 +27,8 @@ const styles = {
     overflow: "hidden",
     background: "var(--gray-a3)",
     outline: `4px solid ${speaking ? "var(--accent-9)" : "transparent"}`,
-    transition: "outline-color 150ms",
+    // Its own compositing layer: a caption or speaking change repaints the tile, not the page.
+    willChange: "transform",
   }),
   image: { width: "100%", height: "100%", objectFit: "cover", display: "block" },
   badge: (speaking) => ({
@@ -51,6 +52,7 @@ const styles = {
     fontSize: "var(--font-size-4)",
     lineHeight: "var(--line-height-4)",
     minHeight: "var(--line-height-4)",
+    willChange: "transform", // captions change per word: repaint them, not the picture
   },
   // Subtitles: a dark band behind each line, readable on any part of the picture.
   captionText: {

@@ -141,37 +141,40 @@ def _panel(
     header: tuple[rx.Component, ...] = (),
     announce: bool = True,
 ) -> rx.Component:
-    # A named, focusable scrolling panel; its heading (and `header`) stay in view while the
-    # list scrolls under them. `role=log` is a polite live region unless told otherwise: a
-    # panel that does not `announce` is `aria-live=off`, read only when a reader goes there.
+    # A heading (and `header`) above a named, focusable scrolling log. `role=log` is a polite
+    # live region unless told otherwise: a panel that does not `announce` is `aria-live=off`,
+    # read only when a reader goes there. The log is a reversed column, so the browser keeps
+    # it at its newest line while the reader is there and leaves it where a reader scrolled
+    # to, with no script scrolling it (and no layout forced) per update; it is its own
+    # compositing layer, so an update repaints the log, not the page.
     return rx.box(
         rx.box(
             rx.heading(name, size="3", as_=level),
             *header,
             style={
-                "position": "sticky",
-                "top": "-1rem",
-                "z_index": "1",
-                "margin": "-1rem 0 0",
-                "padding": "1rem 0 0.5rem",
-                "background": styles.card_style["background"],
                 "display": "flex",
                 "flex_direction": "column",
                 "gap": "0.5rem",
+                "padding_bottom": "0.5rem",
             },
         ),
-        *children,
-        role="log",
-        aria_label=name,
-        aria_live="polite" if announce else "off",
-        tab_index=0,
-        # Rows scrolled to (by keyboard focus) stop below the header, not under it.
-        style={
-            **styles.card_style,
-            "max_height": "24rem",
-            "overflow_y": "auto",
-            "scroll_padding_top": "6rem" if header else "3.5rem",
-        },
+        rx.box(
+            *children,
+            role="log",
+            aria_label=name,
+            aria_live="polite" if announce else "off",
+            tab_index=0,
+            class_name="cvi-log",
+            style={
+                "max_height": "24rem",
+                "overflow_y": "auto",
+                "display": "flex",
+                "flex_direction": "column-reverse",
+                "contain": "content",
+                "will_change": "transform",
+            },
+        ),
+        style=styles.card_style,
         width="100%",
     )
 
@@ -211,6 +214,7 @@ def _conversation() -> rx.Component:
             live_feed(
                 feed=FeedState.transcript,
                 updates=FeedState.updates("transcript"),
+                history_href="/history/" + RoomState.conversation_id,
                 kind="transcript",
                 filter="",
                 empty_text="Nothing said yet.",
@@ -240,6 +244,7 @@ def _events() -> rx.Component:
             live_feed(
                 feed=FeedState.events,
                 updates=FeedState.updates("events"),
+                history_href="/history/" + RoomState.conversation_id,
                 kind="events",
                 filter=RoomState.event_filter,
                 empty_text="No events yet.",

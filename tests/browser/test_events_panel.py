@@ -111,8 +111,9 @@ def test_the_panel_keeps_its_heading_and_filter_in_view_and_stays_quiet(
     assert box["scroll"] > box["client"] * 1.5, f"the panel does not scroll yet: {box}"
 
     events.scroll_into_view_if_needed()
-    events.evaluate("e => { e.scrollTop = e.scrollHeight / 2; }")
-    for what in (events.get_by_role("heading", name="Events"), page.get_by_label("Filter events")):
+    events.evaluate("e => { e.scrollBy(0, -e.clientHeight); }")
+    panel = page.get_by_role("region", name="Events")
+    for what in (panel.get_by_role("heading", name="Events"), page.get_by_label("Filter events")):
         # What a reader sees at the control's centre is the control, not a row scrolled over it.
         on_top = what.evaluate(
             """e => {
@@ -160,3 +161,72 @@ def test_a_two_second_audio_echo_is_one_row(page: Page, app_server, tmp_path: Pa
     expect(echo_rows.filter(has_text="audio echo, 2.0 s")).to_have_count(1, timeout=LONG)
     expect(echo_rows).to_have_count(1)
     assert int(echo_rows.get_attribute("data-count") or 0) > 20
+
+
+def _top_in(log: Locator) -> float:
+    """Where the log's first row is, relative to the log's own top edge (px)."""
+    return log.evaluate(
+        """e => e.querySelector('[role=list] > *').getBoundingClientRect().top
+               - e.getBoundingClientRect().top"""
+    )
+
+
+def _newest_in_view(log: Locator) -> bool:
+    return log.evaluate(
+        """e => {
+          const rows = e.querySelectorAll('[role=list] > *');
+          const last = rows[rows.length - 1].getBoundingClientRect();
+          const box = e.getBoundingClientRect();
+          return last.bottom <= box.bottom + 1 && last.top >= box.top - 1;
+        }"""
+    )
+
+
+def test_the_log_follows_new_events_and_keeps_a_readers_place_when_scrolled_up(
+    page: Page, app_server
+) -> None:
+    start_conversation(page, app_server.url)
+    events = _events(page)
+    _quiet(page)
+    for n in range(4):
+        _echo(page, f"Filling the panel, echo number {n}.")
+    assert _newest_in_view(events), "at the newest row, the log shows it"
+
+    # A reader scrolls up to the first rows; new events arrive below and the rows stay put.
+    events.evaluate("e => { e.scrollTop = -e.scrollHeight; }")
+    before, rows = _top_in(events), events.locator("[role=list] > *").count()
+    _echo(page, "One more while someone reads the top.")
+    expect(events.locator("[role=list] > *")).not_to_have_count(rows)
+    assert abs(_top_in(events) - before) < 2, "the rows under the reader moved"
+    assert not _newest_in_view(events)
+
+    # Back at the bottom, the log follows again.
+    events.evaluate("e => { e.scrollTop = 0; }")
+    _echo(page, "And one more at the bottom.")
+    assert _newest_in_view(events), "the log did not follow the newest row"
+
+
+def test_a_long_log_renders_its_latest_rows_and_shows_earlier_ones_on_request(
+    page: Page, app_server
+) -> None:
+    start_conversation(page, app_server.url)
+    events = _events(page)
+    _quiet(page)
+    message = page.get_by_role("textbox", name="Message")
+    for n in range(30):  # each echo is several rows: well over a page of them
+        message.fill(f"Row filler {n}.")
+        page.get_by_role("button", name="Echo", exact=True).click()
+        page.wait_for_timeout(120)  # under the session's send rate
+    transcript = page.get_by_role("log", name="Transcript")
+    expect(transcript.get_by_text("Row filler 29.")).to_be_visible(timeout=LONG)
+    _quiet(page)
+    rows = events.locator("[role=list] > *")
+    expect(rows).to_have_count(100)
+    total = int(events.get_by_role("list").get_attribute("data-count") or 0)
+    assert total > 100
+
+    earlier = events.get_by_role("button", name=re.compile(r"^Show \d+ earlier events$"))
+    earlier.click()
+    expect(rows).to_have_count(min(total, 200))
+    events.get_by_role("button", name="Show only the latest").click()
+    expect(rows).to_have_count(100)

@@ -23,6 +23,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from cvi_app.state.conversation_state import ConversationState, TimelinePager, TranscriptPager
 from cvi_app.state.history_state import HistoryState
+from cvi_app.state.room_controls import RoomControlsState
 from cvi_app.state.room_state import RoomState
 from tests.browser.pages import start_conversation
 
@@ -65,22 +66,22 @@ def _handler(state: Any, name: str) -> str:
 def _forged_events(cid: str) -> list[tuple[str, dict[str, Any], str]]:
     """(handler, payload, page route) for every handler that reads or drives a conversation."""
     room, history = f"/room/{cid}", f"/history/{cid}"
-    events = [(_handler(RoomState, "set_message"), {"value": INJECTED}, room)]
+    events = [(_handler(RoomControlsState, "set_message"), {"value": INJECTED}, room)]
     events += [(_handler(RoomState, "stream"), {"stream_id": n}, room) for n in range(8)]
     events += [
         (_handler(RoomState, "load"), {}, room),
         (_handler(RoomState, "resync"), {"_last": 0}, room),
-        (_handler(RoomState, "respond"), {}, room),
-        (_handler(RoomState, "echo"), {}, room),
-        (_handler(RoomState, "interrupt"), {}, room),
-        (_handler(RoomState, "set_context"), {"value": INJECTED}, room),
-        (_handler(RoomState, "overwrite_context"), {}, room),
-        (_handler(RoomState, "append_context"), {}, room),
-        (_handler(RoomState, "set_pause_sensitivity"), {"value": "low"}, room),
-        (_handler(RoomState, "set_interrupt_sensitivity"), {"value": "high"}, room),
-        (_handler(RoomState, "set_tool_answer"), {"value": INJECTED}, room),
-        (_handler(RoomState, "answer_tool_call"), {"tool_call_id": "call-1"}, room),
-        (_handler(RoomState, "end"), {}, room),
+        (_handler(RoomControlsState, "respond"), {}, room),
+        (_handler(RoomControlsState, "echo"), {}, room),
+        (_handler(RoomControlsState, "interrupt"), {}, room),
+        (_handler(RoomControlsState, "set_context"), {"value": INJECTED}, room),
+        (_handler(RoomControlsState, "overwrite_context"), {}, room),
+        (_handler(RoomControlsState, "append_context"), {}, room),
+        (_handler(RoomControlsState, "set_pause_sensitivity"), {"value": "low"}, room),
+        (_handler(RoomControlsState, "set_interrupt_sensitivity"), {"value": "high"}, room),
+        (_handler(RoomControlsState, "set_tool_answer"), {"value": INJECTED}, room),
+        (_handler(RoomControlsState, "answer_tool_call"), {"tool_call_id": "call-1"}, room),
+        (_handler(RoomControlsState, "end"), {}, room),
         (_handler(ConversationState, "load"), {}, history),
         (_handler(TranscriptPager, "load"), {}, history),
         (_handler(TranscriptPager, "older"), {}, history),
@@ -209,7 +210,7 @@ def test_a_stranger_sending_every_handler_gets_nothing_and_changes_nothing(
                 f"{app_server.url}/_upload",
                 headers={
                     "reflex-client-token": socket.token,
-                    "reflex-event-handler": _handler(RoomState, "upload_echo_audio"),
+                    "reflex-event-handler": _handler(RoomControlsState, "upload_echo_audio"),
                     "Cookie": cookie,
                 },
                 files={"files": ("a.wav", b"RIFF" + b"\0" * 200_000, "audio/wav")},

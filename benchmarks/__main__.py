@@ -1,11 +1,13 @@
 """`python -m benchmarks [section ...] [--quick] [--chromium-tabs]`: run, print one table.
 
-Sections: latency, traffic, store, concurrency, startup (default: all, in that order; the
-ones named share one app server and one Chromium). `--quick` takes fewer samples in every
-section; `--chromium-tabs` makes `concurrency` use 50 Chromium room pages instead of socket
-subscribers. Writes benchmarks/results.json (every row, with details). Exits 0 even when a
-target is missed (the table says so, with a profile); non-zero only when a section could not
-run.
+Sections, in the order a full run takes them (all by default; the ones named run in the order
+given, sharing one app server and one Chromium): latency, tabs (five room pages on one
+conversation), phone (4x CPU throttling, a 390x844 viewport), traffic, store, concurrency,
+startup, and soak last, as it is long (one room page for 10 minutes, 2 with --quick, its memory
+sampled every minute). `--quick` takes fewer samples in every section; `--chromium-tabs` makes
+`concurrency` use 50 Chromium room pages instead of socket subscribers. Writes
+benchmarks/results.json (every row, with details). Exits 0 even when a target is missed (the
+table says so, with a profile); non-zero only when a section could not run.
 """
 
 from __future__ import annotations
@@ -27,14 +29,17 @@ Section = Callable[[BenchContext], Awaitable[list[Row]]]
 
 
 def _sections() -> dict[str, Section]:
-    from benchmarks import concurrency, latency, startup, store, traffic
+    from benchmarks import concurrency, latency, phone, soak, startup, store, tabs, traffic
 
     return {
         "latency": latency.run,
+        "tabs": tabs.run,
+        "phone": phone.run,
         "traffic": traffic.run,
         "store": store.run,
         "concurrency": concurrency.run,
         "startup": startup.run,
+        "soak": soak.run,  # last: it runs for 10 minutes
     }
 
 
@@ -74,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         "sections",
         nargs="*",
         metavar="section",
-        help="latency, traffic, store, concurrency, startup (default: all)",
+        help="latency, tabs, phone, traffic, store, concurrency, startup, soak (default: all)",
     )
     parser.add_argument("--quick", action="store_true", help="fewer samples, for a quick look")
     parser.add_argument(

@@ -226,7 +226,9 @@ async def start_conversation(page: Page, app_url: str) -> str:
     await expect(page.locator("#mode-badge")).to_have_text("Sandbox", timeout=LONG_MS)
     await page.get_by_role("button", name="Start conversation").click()
     await page.wait_for_url("**/room/**", timeout=LONG_MS)
-    await expect(page.locator("#room-status")).to_have_attribute("data-status", "live", timeout=LONG_MS)
+    await expect(page.locator("#room-status")).to_have_attribute(
+        "data-status", "live", timeout=LONG_MS
+    )
     await page.wait_for_function(
         f"() => window.__bench && window.__bench.watchEventRows({EVENTS_LOG!r})",
         timeout=LONG_MS,
@@ -237,7 +239,9 @@ async def start_conversation(page: Page, app_url: str) -> str:
 async def end_conversation(page: Page) -> None:
     """End the conversation from its room page and wait until the page says so."""
     await page.get_by_role("button", name="End conversation").click()
-    await expect(page.locator("#room-status")).to_have_attribute("data-status", "ended", timeout=LONG_MS)
+    await expect(page.locator("#room-status")).to_have_attribute(
+        "data-status", "ended", timeout=LONG_MS
+    )
 
 
 async def rows_seen(page: Page) -> int:

@@ -156,7 +156,11 @@ _TRACE_KINDS = {
 
 @dataclass
 class MainThread:
-    """Milliseconds per unit (e.g. per event) on a page's renderer main thread, by kind."""
+    """Milliseconds per unit (e.g. per event) on a page's renderer main thread, by kind.
+
+    `busy` is wall time inside tasks (it grows when the machine's cores are contended); `cpu`
+    is the thread's own CPU time in those tasks.
+    """
 
     ms: dict[str, float]
 
@@ -167,7 +171,7 @@ class MainThread:
 
     def text(self) -> str:
         """The figures as one line: busy first, then each kind."""
-        order = ["busy", *_TRACE_KINDS]
+        order = ["busy", "cpu", *_TRACE_KINDS]
         return ", ".join(f"{kind} {self.ms[kind]:.2f}" for kind in order if kind in self.ms)
 
 
@@ -204,6 +208,7 @@ def summarise_trace(trace: dict[str, Any] | list[Any], *, per: int) -> MainThrea
         and e.get("args", {}).get("name") == "CrRendererMain"
     }
     spans: dict[tuple[int, int], dict[str, list[tuple[float, float]]]] = {}
+    cpu: dict[tuple[int, int], list[tuple[float, float, float]]] = {}
     for e in events:
         key = (e.get("pid"), e.get("tid"))
         if key not in main_threads or e.get("ph") != "X" or "dur" not in e:
@@ -211,14 +216,29 @@ def summarise_trace(trace: dict[str, Any] | list[Any], *, per: int) -> MainThrea
         interval = (e["ts"] / 1000, (e["ts"] + e["dur"]) / 1000)
         kinds = spans.setdefault(key, {})
         kinds.setdefault("busy", []).append(interval)
+        if "tdur" in e:  # the thread's own clock: CPU time, not time waiting for a core
+            cpu.setdefault(key, []).append((*interval, e["tdur"] / 1000))
         for kind, names in _TRACE_KINDS.items():
             if e.get("name") in names:
                 kinds.setdefault(kind, []).append(interval)
     if not spans:
         return None
-    totals = [{kind: _union(iv) for kind, iv in kinds.items()} for kinds in spans.values()]
-    busiest = max(totals, key=lambda t: t["busy"])
+    totals = {key: {kind: _union(iv) for kind, iv in kinds.items()} for key, kinds in spans.items()}
+    key = max(totals, key=lambda k: totals[k]["busy"])
+    busiest = {**totals[key], "cpu": _outermost_cpu(cpu.get(key, []))}
     return MainThread({kind: ms / max(per, 1) for kind, ms in busiest.items()})
+
+
+def _outermost_cpu(spans: list[tuple[float, float, float]]) -> float:
+    """CPU milliseconds of the events not nested in another (each task counted once)."""
+    total = 0.0
+    end = float("-inf")
+    for _start, stop, thread_ms in sorted(spans, key=lambda s: (s[0], -s[1])):
+        if stop <= end:
+            continue
+        total += thread_ms
+        end = max(end, stop)
+    return total
 
 
 def _union(intervals: list[tuple[float, float]]) -> float:

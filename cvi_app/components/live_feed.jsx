@@ -324,45 +324,58 @@ function pushedItems(updates) {
   return all.sort((a, b) => a.u - b.u);
 }
 
+// Bring the browser's list up to date with the feed's props. Runs during render, so an update
+// costs one render, not two (props, then state); it is idempotent (items are taken past `last`
+// only), so a render React repeats or drops changes nothing. Returns the gap to report, if any.
+function sync(s, feed, updates) {
+  if (!feed) return null;
+  const pushed = pushedItems(updates);
+  if (feed.reset_id !== s.resetId) {
+    const history = feed.items || [];
+    const base_u = feed.base_u || 0;
+    const fresh = pushed.filter((u) => u.u > base_u);
+    // More pushes than the ring holds came with this reset (or its history arrived cut):
+    // ask for a fresh reset, once, and keep showing what is here meanwhile.
+    const missed = history.length !== (feed.count || 0) || (fresh.length && fresh[0].u !== base_u + 1);
+    if (missed) {
+      if (s.missedReset === feed.reset_id) return null;
+      s.missedReset = feed.reset_id;
+      return s.last;
+    }
+    s.resetId = feed.reset_id;
+    s.index = new Map();
+    s.dropped = 0;
+    s.last = fresh.length ? fresh[fresh.length - 1].u : base_u;
+    s.items = applyUpdates([], s, [...history, ...fresh]);
+    return null;
+  }
+  const fresh = pushed.filter((u) => u.u > s.last);
+  if (!fresh.length) return null;
+  const gap = fresh[0].u !== s.last + 1 ? s.last : null;
+  s.last = fresh[fresh.length - 1].u;
+  s.items = applyUpdates(s.items, s, fresh);
+  return gap;
+}
+
 export function LiveFeed({ feed, updates, kind, filter, emptyText, historyHref, onGap, ...rest }) {
-  const [items, setItems] = useState([]);
-  const state = useRef({ resetId: null, missedReset: null, last: 0, index: new Map(), dropped: 0 });
+  const state = useRef(null);
+  if (state.current === null) {
+    state.current = {
+      resetId: null, missedReset: null, last: 0, index: new Map(), dropped: 0, items: [], gaps: 0, gapAt: 0,
+    };
+  }
+  const s = state.current;
+  const gap = sync(s, feed, updates);
+  if (gap !== null) {
+    s.gaps += 1; // each gap reported once, even two in a row at the same point
+    s.gapAt = gap;
+  }
+  const items = s.items;
   // The first row shown when the reader asked for earlier ones (null: the latest PAGE rows).
   const [anchor, setAnchor] = useState(null);
-
   useEffect(() => {
-    if (!feed) return;
-    const s = state.current;
-    const pushed = pushedItems(updates);
-    if (feed.reset_id !== s.resetId) {
-      const history = feed.items || [];
-      const base_u = feed.base_u || 0;
-      const fresh = pushed.filter((u) => u.u > base_u);
-      // More pushes than the ring holds came with this reset (or its history arrived cut):
-      // ask for a fresh reset, once, and keep showing what is here meanwhile.
-      const missed = history.length !== (feed.count || 0) || (fresh.length && fresh[0].u !== base_u + 1);
-      if (missed) {
-        if (s.missedReset !== feed.reset_id && onGap) {
-          s.missedReset = feed.reset_id;
-          onGap(s.last);
-        }
-        return;
-      }
-      s.resetId = feed.reset_id;
-      s.index = new Map();
-      s.dropped = 0;
-      s.last = fresh.length ? fresh[fresh.length - 1].u : base_u;
-      setItems(applyUpdates([], s, [...history, ...fresh]));
-      return;
-    }
-    const fresh = pushed.filter((u) => u.u > s.last);
-    if (!fresh.length) return;
-    if (fresh[0].u !== s.last + 1 && onGap) {
-      onGap(s.last);
-    }
-    s.last = fresh[fresh.length - 1].u;
-    setItems((list) => applyUpdates(list, s, fresh));
-  }, [feed, ...(updates || [])]);
+    if (s.gaps && onGap) onGap(s.gapAt);
+  }, [s.gaps]);
 
   const needle = (filter || "").trim().toLowerCase();
   const shown = needle ? items.filter((item) => matches(item, needle)) : items;
@@ -373,7 +386,7 @@ export function LiveFeed({ feed, updates, kind, filter, emptyText, historyHref, 
   const showEarlier = () => setAnchor(shown[Math.max(0, start - PAGE)].id);
   // Messages, not rows: a group row stands for `count` of them.
   const messages = shown.reduce((sum, item) => sum + (item.count || 1), 0);
-  const dropped = state.current.dropped;
+  const dropped = s.dropped;
   return (
     <div className="cvi-feed" {...rest}>
       {kind === "events" ? (

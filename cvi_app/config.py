@@ -1,7 +1,9 @@
 """Settings from the environment: the one place that knows every variable the app reads.
 
 The mode is not a setting of its own: with `TAVUS_API_KEY` the app talks to Tavus and Daily,
-without it the app runs in sandbox mode against its own local Tavus-compatible API.
+without it the app runs in sandbox mode against a local Tavus-compatible API: its own, mounted
+at `/sandbox`, or with `CVI_SANDBOX_URL` the sandbox service (`python -m cvi_app.sandbox`) that
+every app process shares.
 """
 
 from __future__ import annotations
@@ -13,12 +15,20 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Mode = Literal["sandbox", "tavus"]
 
-# Where the app's own backend mounts the sandbox REST API (the standalone server uses `/v2`).
+# Where the sandbox REST API is, below the app's own backend (mounted) or the sandbox service's
+# root (which serves it there too, beside `/v2`).
 SANDBOX_API_PREFIX = "/sandbox/v2"
 
 
@@ -85,6 +95,17 @@ class Settings(BaseSettings):
         default=3.0, gt=0, le=10_000, validation_alias="CVI_SANDBOX_WORDS_PER_SECOND"
     )
     sandbox_twins: bool = Field(default=False, validation_alias="CVI_SANDBOX_TWINS")
+    # After `sandbox_api_key` and `tavus_api_key`: its check reads them.
+    sandbox_url: str | None = Field(
+        default=None,
+        validation_alias="CVI_SANDBOX_URL",
+        description="Root URL of the sandbox service; unset: the app mounts its own sandbox.",
+    )
+    sandbox_public_url: str | None = Field(
+        default=None,
+        validation_alias="CVI_SANDBOX_PUBLIC_URL",
+        description="Read by the sandbox service: the origin browsers reach it at.",
+    )
     secret_key: SecretStr = Field(
         default_factory=lambda: SecretStr(stored_secret(SECRET_KEY_FILE)),
         validation_alias="CVI_SECRET_KEY",
@@ -102,7 +123,14 @@ class Settings(BaseSettings):
         default=3, ge=1, le=1000, validation_alias="CVI_LIVE_LIMIT_BROWSER"
     )
 
-    @field_validator("tavus_api_key", "sandbox_api_key", "dev_pages", mode="before")
+    @field_validator(
+        "tavus_api_key",
+        "sandbox_api_key",
+        "sandbox_url",
+        "sandbox_public_url",
+        "dev_pages",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
@@ -115,6 +143,33 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
+
+    @field_validator("sandbox_url")
+    @classmethod
+    def _sandbox_service(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        if value.endswith("/v2"):
+            raise ValueError(
+                "must be the sandbox service's root URL, like http://127.0.0.1:8100 "
+                "(the API under it, /sandbox/v2, is found from there)"
+            )
+        sandbox_mode = info.data.get("tavus_api_key") is None
+        if sandbox_mode and "sandbox_api_key" in info.data and info.data["sandbox_api_key"] is None:
+            # A service made its own random key at start; this process cannot know it.
+            raise ValueError(
+                "needs CVI_SANDBOX_API_KEY set to the key the sandbox service accepts "
+                "(give the service the same one)"
+            )
+        return value
+
+    @field_validator("sandbox_public_url")
+    @classmethod
+    def _public_origin(cls, value: str | None) -> str | None:
+        return None if value is None else exact_origin(value)
 
     @field_validator("webhook_secret")
     @classmethod
@@ -161,9 +216,14 @@ class Settings(BaseSettings):
         return "tavus" if self.tavus_api_key is not None else "sandbox"
 
     @property
+    def sandbox_mounted(self) -> bool:
+        """Whether this app serves a sandbox of its own (sandbox mode, no `CVI_SANDBOX_URL`)."""
+        return self.mode == "sandbox" and self.sandbox_url is None
+
+    @property
     def sandbox_api_base(self) -> str:
-        """Base URL of the sandbox REST API served by this app's own backend."""
-        return f"{self.public_url}{SANDBOX_API_PREFIX}"
+        """Base URL of the sandbox REST API: the sandbox service's, else this app's own."""
+        return f"{self.sandbox_url or self.public_url}{SANDBOX_API_PREFIX}"
 
     @property
     def api_base(self) -> str:
@@ -204,6 +264,22 @@ def origin_of(url: str) -> str:
     default_port = 443 if parts.scheme == "https" else 80
     port = "" if parts.port in (None, default_port) else f":{parts.port}"
     return f"{parts.scheme}://{host}{port}"
+
+
+def exact_origin(url: str) -> str:
+    """`url` as an origin (`scheme://host[:port]`, lower-case), when it is one and no more.
+
+    Raises:
+        ValueError: `url` is not http(s), or has a path, query or fragment.
+    """
+    parts = urlsplit(url.strip().rstrip("/"))
+    origin = origin_of(url)
+    if not origin or parts.path or parts.query or parts.fragment:
+        raise ValueError(
+            "must be an origin like https://sandbox.example.com (scheme, host and port; "
+            "the paths stay the service's own)"
+        )
+    return origin
 
 
 def _split_origins(value: str) -> list[str]:

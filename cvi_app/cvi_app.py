@@ -56,15 +56,16 @@ def _extra_routes() -> Starlette:
         ),
         *export_routes(engine_factory=get_engine, cookies=owner_cookies(settings)),
     ]
-    if settings.mode == "sandbox":  # with a key, Tavus itself is used
+    # With a Tavus key, Tavus itself is used; with CVI_SANDBOX_URL, the sandbox service.
+    if settings.sandbox_mounted:
         routes.append(Mount("/sandbox", app=_sandbox))
     return Starlette(routes=routes)
 
 
 @contextlib.asynccontextmanager
 async def _run_sandbox():
-    """Serve the sandbox while the app runs (in sandbox mode); it stops after the sessions."""
-    if get_settings().mode != "sandbox":
+    """Serve the app's own sandbox while the app runs; it stops after the sessions."""
+    if not get_settings().sandbox_mounted:
         yield
         return
     async with _sandbox.running():

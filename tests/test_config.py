@@ -22,6 +22,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "CVI_SANDBOX_MAX_CONCURRENT",
         "CVI_SANDBOX_WORDS_PER_SECOND",
         "CVI_SANDBOX_TWINS",
+        "CVI_SANDBOX_URL",
+        "CVI_SANDBOX_PUBLIC_URL",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -30,6 +32,40 @@ def test_without_a_key_the_app_runs_against_its_own_sandbox_api() -> None:
     settings = load_settings()
     assert settings.mode == "sandbox"
     assert settings.api_base == "http://localhost:8000/sandbox/v2"
+    assert settings.sandbox_mounted
+    assert settings.sandbox_url is None
+
+
+def test_with_a_sandbox_service_url_the_app_uses_that_service_instead_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CVI_SANDBOX_URL", "http://sandbox.internal:8100/")
+    monkeypatch.setenv("CVI_SANDBOX_API_KEY", "shared-sandbox-key")
+    settings = load_settings()
+    assert settings.mode == "sandbox"
+    assert not settings.sandbox_mounted
+    assert settings.api_base == "http://sandbox.internal:8100/sandbox/v2"
+
+
+def test_a_sandbox_service_url_without_the_services_key_stops_start_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A service without a configured key makes a random one this process cannot know.
+    monkeypatch.setenv("CVI_SANDBOX_URL", "http://sandbox.internal:8100")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert "CVI_SANDBOX_URL" in str(caught.value)
+    assert "CVI_SANDBOX_API_KEY" in str(caught.value)
+
+
+def test_with_a_tavus_key_a_sandbox_service_url_is_not_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TAVUS_API_KEY", "tvs-live-key")
+    monkeypatch.setenv("CVI_SANDBOX_URL", "http://sandbox.internal:8100")
+    settings = load_settings()
+    assert (settings.mode, settings.sandbox_mounted) == ("tavus", False)
+    assert settings.api_base == "https://tavusapi.com/v2"
 
 
 def test_a_blank_key_still_means_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -63,6 +99,9 @@ def test_webhook_url_is_built_from_the_public_url_and_secret(
         ("CVI_PUBLIC_URL", "ftp://host", "http:// or https://"),
         ("TAVUS_API_BASE", "tavusapi.com", "http:// or https://"),
         ("CVI_SANDBOX_TWINS", "maybe", "boolean"),
+        ("CVI_SANDBOX_URL", "sandbox.internal:8100", "http:// or https://"),
+        ("CVI_SANDBOX_URL", "http://sandbox.internal:8100/sandbox/v2", "root URL"),
+        ("CVI_SANDBOX_PUBLIC_URL", "https://sandbox.example.com/rooms", "origin"),
     ],
 )
 def test_bad_values_name_the_variable_and_what_it_accepts(

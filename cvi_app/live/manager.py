@@ -95,12 +95,17 @@ class SessionManager:
     # ---- the REST side --------------------------------------------------------------
 
     def client(self) -> TavusClient:
-        """A Tavus client for the current mode (the sandbox in sandbox mode)."""
+        """A Tavus client for the current mode.
+
+        In sandbox mode it talks to the sandbox service at `CVI_SANDBOX_URL` when that is set,
+        else to the sandbox this app mounts (`Settings.sandbox_api_base`).
+        """
         s = self.settings
         if s.mode == "tavus" and s.tavus_api_key is not None:
             key = s.tavus_api_key.get_secret_value()
         else:
-            # The key the app's own sandbox accepts (this process's one unless configured).
+            # The configured key (the service's, which settings require with CVI_SANDBOX_URL),
+            # else the one this process's own mounted sandbox made.
             key = s.sandbox_api_key.get_secret_value() if s.sandbox_api_key else sandbox_api_key()
         return TavusClient(api_key=key, base_url=s.api_base, timeout=self.api_timeout)
 

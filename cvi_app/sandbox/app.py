@@ -1,20 +1,22 @@
 """The sandbox as one ASGI app: the REST API under `/v2` and the rooms under `/rooms`.
 
-Standalone it runs with `python -m cvi_app.sandbox`; the Reflex app mounts a `MountedSandbox`
-at `/sandbox`, which builds the sandbox when the app starts and closes it when the app stops
-(a mounted Starlette app's lifespan is not run by its parent).
+Standalone it runs with `python -m cvi_app.sandbox` (the sandbox service, which serves the same
+under `/sandbox` too); the Reflex app mounts a `MountedSandbox` at `/sandbox`, which builds the
+sandbox when the app starts and closes it when the app stops (a mounted Starlette app's lifespan
+is not run by its parent).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
-from starlette.routing import Mount
-from starlette.types import Receive, Scope, Send
+from starlette.routing import BaseRoute, Mount, Router
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cvi_app.sandbox.registry import ConversationRegistry
 from cvi_app.sandbox.replica import DEFAULT_WORDS_PER_SECOND
@@ -24,7 +26,7 @@ from cvi_app.sandbox.rooms import RoomHub
 from cvi_app.sandbox.runtime import SandboxRuntime
 from cvi_app.sandbox.webhooks import WebhookSender
 
-__all__ = ["MountedSandbox", "Sandbox", "create_sandbox_app", "sandbox_of"]
+__all__ = ["AtOrigin", "MountedSandbox", "Sandbox", "create_sandbox_app", "sandbox_of"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ def create_sandbox_app(
     twins: bool = False,
     tool_timeout: float = 20.0,
     webhook_sender: WebhookSender | None = None,
+    prefixes: Sequence[str] = ("",),
+    public_origin: str | None = None,
 ) -> Starlette:
     """Build the sandbox app.
 
@@ -58,12 +62,18 @@ def create_sandbox_app(
         twins: Replicas also send the newer `pal` twins of their events.
         tool_timeout: Seconds a replica waits for a tool result.
         webhook_sender: Delivers webhooks (a default one when None).
+        prefixes: Where the sandbox is served: `<prefix>/v2` and `<prefix>/rooms` for each.
+        public_origin: The origin browsers reach the sandbox at (`https://host[:port]`): the
+            room URLs of new conversations start with it. None: the origin the API was called
+            at.
 
     Returns:
-        A Starlette app serving `/v2/...` (REST), `/rooms/{id}` (page) and `/rooms/{id}/ws`.
+        A Starlette app serving `/v2/...` (REST), `/rooms/{id}` (page) and `/rooms/{id}/ws`,
+        below each prefix.
 
     Raises:
-        ValueError: `api_key` is blank (the API is never open to any key).
+        ValueError: `api_key` is blank (the API is never open to any key), or `public_origin`
+            is not an http(s) origin.
     """
     hub = RoomHub()
     registry = ConversationRegistry(api_key=api_key, max_concurrent=max_concurrent)
@@ -83,12 +93,46 @@ def create_sandbox_app(
         yield
         await sandbox.aclose()
 
-    app = Starlette(
-        routes=[Mount("/v2", routes=rest_routes(registry)), *room_routes(hub)],
-        lifespan=lifespan,
-    )
+    rest: ASGIApp = Router(routes=rest_routes(registry))
+    if public_origin is not None:
+        rest = AtOrigin(rest, public_origin)
+    served: list[BaseRoute] = [Mount("/v2", app=rest), *room_routes(hub)]
+    routes: list[BaseRoute] = []
+    for prefix in prefixes:
+        routes.extend([Mount(prefix, routes=served)] if prefix else served)
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.sandbox = sandbox
     return app
+
+
+class AtOrigin:
+    """Serves HTTP requests as if they had been made at `origin` (its scheme, host and port).
+
+    What the REST API derives from the request's own URL (the room URLs of new conversations)
+    then names the address browsers use, not the one an app process called from inside.
+
+    Args:
+        app: The app to serve.
+        origin: `http(s)://host[:port]`, no path.
+
+    Raises:
+        ValueError: `origin` is not an http(s) origin.
+    """
+
+    def __init__(self, app: ASGIApp, origin: str) -> None:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/"):
+            raise ValueError(f"not an http(s) origin: {origin!r}")
+        self.app = app
+        self.scheme = parts.scheme
+        self.host = parts.netloc.encode("latin-1")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one request with the origin's scheme and `Host`."""
+        if scope["type"] == "http":
+            headers = [(k, v) for k, v in scope["headers"] if k != b"host"]
+            scope = {**scope, "scheme": self.scheme, "headers": [(b"host", self.host), *headers]}
+        await self.app(scope, receive, send)
 
 
 def sandbox_of(app: Starlette) -> Sandbox:

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import copy
 import json
+import re
 import time
 import uuid
 from typing import Any
@@ -26,6 +27,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Origin
 
+EVENT_SLOT = re.compile(r"events_\d+_rx_state_")
 EVENT_PREFIX = "42/_event,"
 CONNECT_PREFIX = "40/_event,"
 
@@ -93,7 +95,7 @@ class SocketTab:
                     await self._ws.send("3")
                     continue
                 self.frames.append((now, len(text.encode())))
-                if text.startswith(EVENT_PREFIX) and "events_rx_state_" in text:
+                if text.startswith(EVENT_PREFIX) and '"events_' in text:
                     self._note_rows(text, now)
         except ConnectionClosed:
             return
@@ -101,13 +103,12 @@ class SocketTab:
     def _note_rows(self, text: str, now: float) -> None:
         payload = json.loads(text[len(EVENT_PREFIX) :])
         for substate in payload[1].get("delta", {}).values():
-            feed = substate.get("events_rx_state_")
-            if not isinstance(feed, dict):
-                continue
-            for row in [*feed.get("items", []), *feed.get("window", [])]:
-                seq = row.get("seq")
-                if isinstance(seq, int) and seq not in self.seq_arrival:
-                    self.seq_arrival[seq] = now
+            for name, value in substate.items():
+                rows = _event_rows(name, value)
+                for row in rows:
+                    seq = row.get("seq")
+                    if isinstance(seq, int) and seq not in self.seq_arrival:
+                        self.seq_arrival[seq] = now
 
     def latencies(self, *, after_seq: int, stamps: dict[int, float]) -> list[float]:
         """Event `timestamp` (`stamps`, Unix s by seq) -> first frame with its row, in ms."""
@@ -116,6 +117,15 @@ class SocketTab:
             for seq, arrival in self.seq_arrival.items()
             if seq > after_seq and seq in stamps
         ]
+
+
+def _event_rows(name: str, value: Any) -> list[dict[str, Any]]:
+    """The event-log rows a delta's var carries: the feed's history or one ring slot's push."""
+    if name == "events_rx_state_" and isinstance(value, dict):
+        return [row for row in value.get("items", []) if isinstance(row, dict)]
+    if EVENT_SLOT.fullmatch(name) and isinstance(value, list):
+        return [row for row in value if isinstance(row, dict)]
+    return []
 
 
 async def wait_rows(tab: SocketTab, count: int, *, within: float) -> bool:

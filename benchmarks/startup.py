@@ -40,7 +40,7 @@ VENV_BIN = Path(sys.executable).parent
 START_TIMEOUT = 240.0
 
 
-def _dev_env(workdir: Path, backend_port: int) -> dict[str, str]:
+def _dev_env(workdir: Path, backend_port: int, frontend_port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TAVUS_", "CVI_"))}
     env.update(
         PATH=f"{ROOT / '.tools' / 'node_modules' / '.bin'}:{VENV_BIN}:{env.get('PATH', '')}",
@@ -49,6 +49,8 @@ def _dev_env(workdir: Path, backend_port: int) -> dict[str, str]:
         REFLEX_TELEMETRY_ENABLED="false",
         REFLEX_DB_URL=f"sqlite:///{workdir / 'dev.db'}",
         CVI_PUBLIC_URL=f"http://127.0.0.1:{backend_port}",
+        # The dev frontend runs on its own port: its pages' origin must be allowed to connect.
+        CVI_ALLOWED_ORIGINS=f"http://127.0.0.1:{frontend_port}",
         PYTHONUNBUFFERED="1",
     )
     return env
@@ -71,7 +73,7 @@ async def dev_cold_start(ctx: BenchContext) -> dict[str, float]:
     workdir = ctx.workdir / f"dev-{time.monotonic_ns()}"
     workdir.mkdir()
     frontend, backend = free_port(), free_port()
-    env = _dev_env(workdir, backend)
+    env = _dev_env(workdir, backend, frontend)
     web = await asyncio.to_thread(private_web_dir, workdir / "web")
     if web is not None:
         env["REFLEX_WEB_WORKDIR"] = str(web)

@@ -1,3 +1,3 @@
-"""Fixtures every test folder can use: the real databases (SQLite and PostgreSQL)."""
+"""Fixtures every test folder can use: the real databases (SQLite and PostgreSQL) and Redis."""
 
-pytest_plugins = ["tests.support.databases"]
+pytest_plugins = ["tests.support.databases", "tests.support.redis_server"]

@@ -94,9 +94,7 @@ def test_a_webhook_that_overtakes_the_conversation_record_waits_for_it(
 ) -> None:
     # The replica joins while the app is still recording the conversation it just created.
     recorder = threading.Timer(0.3, lambda: add_conversation(engine, CID))
-    app = webhook_app(
-        lambda: engine, verify_end=api_verifier(sandbox.api_base), unknown_grace_s=30
-    )
+    app = webhook_app(lambda: engine, verify_end=api_verifier(sandbox.api_base), unknown_grace_s=30)
     with (
         serve_asgi(app) as url,
         httpx.Client(base_url=url, timeout=60) as client,

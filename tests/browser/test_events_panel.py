@@ -44,6 +44,16 @@ def _echo(page: Page, text: str) -> None:
     _quiet(page)
 
 
+def _filled_panel(page: Page, url: str) -> Locator:
+    """A new conversation's Events log, with enough rows (four echoes) to scroll."""
+    start_conversation(page, url)
+    events = _events(page)
+    _quiet(page)
+    for n in range(4):
+        _echo(page, f"Filling the panel, echo number {n}.")
+    return events
+
+
 def test_a_turn_is_one_row_that_opens_by_keyboard_with_time_direction_and_copy(
     page: Page, app_server
 ) -> None:
@@ -102,11 +112,7 @@ def test_a_turn_is_one_row_that_opens_by_keyboard_with_time_direction_and_copy(
 def test_the_panel_keeps_its_heading_and_filter_in_view_and_stays_quiet(
     page: Page, app_server
 ) -> None:
-    start_conversation(page, app_server.url)
-    events = _events(page)
-    _quiet(page)
-    for n in range(4):
-        _echo(page, f"Filling the panel, echo number {n}.")
+    events = _filled_panel(page, app_server.url)
     box = events.evaluate("e => ({scroll: e.scrollHeight, client: e.clientHeight})")
     assert box["scroll"] > box["client"] * 1.5, f"the panel does not scroll yet: {box}"
 
@@ -185,11 +191,7 @@ def _newest_in_view(log: Locator) -> bool:
 def test_the_log_follows_new_events_and_keeps_a_readers_place_when_scrolled_up(
     page: Page, app_server
 ) -> None:
-    start_conversation(page, app_server.url)
-    events = _events(page)
-    _quiet(page)
-    for n in range(4):
-        _echo(page, f"Filling the panel, echo number {n}.")
+    events = _filled_panel(page, app_server.url)
     assert _newest_in_view(events), "at the newest row, the log shows it"
 
     # A reader scrolls up to the first rows; new events arrive below and the rows stay put.

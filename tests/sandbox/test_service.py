@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -27,10 +24,10 @@ from cvi_app.live.manager import SessionManager, StartOptions
 from cvi_app.store import session_scope
 from cvi_app.store.db import create_db_engine, dispose_engines
 from cvi_app.store.models import ConversationEvent
+from tests.support.fresh_python import last_line
 from tests.support.sandbox_service import SandboxService, run_sandbox_service
 from tests.support.servers import WAIT, free_port, wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
 GREETING = "Welcome to the shared sandbox."
 # Nobody listens there: the service's webhooks to the app fail fast, which is all they may do.
 NO_APP = "http://127.0.0.1:9"
@@ -193,17 +190,7 @@ def _app_sandbox(**env: str) -> dict[str, object]:
         " m._extra_routes().routes], 'started': asyncio.run(started()),"
         " 'api_base': m.get_settings().api_base}))"
     )
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TAVUS_", "CVI_"))}
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=True,
-    )
-    answer: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])
+    answer: dict[str, object] = json.loads(last_line(script, **env))
     return answer
 
 

@@ -74,6 +74,7 @@ async def _run_sandbox():
 
 @contextlib.asynccontextmanager
 async def _close_sessions():
+    await get_manager().start()
     yield
     await get_manager().aclose()
 

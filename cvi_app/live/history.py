@@ -14,7 +14,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from cvi_app.live.bus import EventBus, Subscription
+from cvi_app.live.bus import LiveBus, LiveSubscription
+from cvi_app.live.cluster.remote import RemoteSession
+from cvi_app.live.redis_bus import RedisBus
 from cvi_app.live.session import ConversationSession
 from cvi_app.live.updates import EventReceived, InteractionSent, LiveUpdate
 from cvi_app.protocol import ProtocolError, parse_event, validate_interaction
@@ -79,7 +81,7 @@ class Restored:
     Apply `updates`, then every update from `subscription` that `is_new` admits.
     """
 
-    subscription: Subscription[LiveUpdate]
+    subscription: LiveSubscription[LiveUpdate]
     updates: list[LiveUpdate]
     last_update_id: int
 
@@ -94,8 +96,8 @@ class Restored:
 
 
 async def restore(
-    bus: EventBus[LiveUpdate],
-    session: ConversationSession | None,
+    bus: LiveBus[LiveUpdate],
+    session: ConversationSession | RemoteSession | None,
     conversation_id: str,
     *,
     limit: int = HISTORY_ROWS,
@@ -104,14 +106,22 @@ async def restore(
 
     Args:
         bus: Where the conversation's updates are published.
-        session: Its live session in this process, or None (then only the store is read).
+        session: Its live session in this process, or in another one (cluster), or None.
         conversation_id: The conversation.
         limit: Most updates restored.
 
     Returns:
         The subscription (the caller closes it) and the restored updates, in order, each once;
         for a live session they end with `session.now()` (who speaks, who is there).
+
+    A session in this process gives its in-memory replay; otherwise, in the cluster, the
+    conversation's stream gives the latest updates and the subscription goes on right after
+    them (whichever process publishes).
     """
+    if isinstance(bus, RedisBus) and not isinstance(session, ConversationSession):
+        return await _restore_from_stream(bus, session, conversation_id, limit=limit)
+    if not isinstance(session, ConversationSession):
+        session = None  # (a remote session needs the cluster's bus, handled above)
     subscription = bus.subscribe(conversation_id)
     # No await between the subscription and the snapshot: together they miss nothing.
     snapshot = session.replay_snapshot()[-limit:] if session is not None else []
@@ -126,6 +136,30 @@ async def restore(
                 await session.recorder.flush()  # what is older than the replay is in the store
             older = await stored_updates(conversation_id, before_update_id=first, limit=room)
         updates = _once([*older, *snapshot, *now])
+    except BaseException:
+        subscription.close()
+        raise
+    last = max((u.update_id for u in updates), default=0)
+    return Restored(subscription=subscription, updates=updates, last_update_id=last)
+
+
+async def _restore_from_stream(
+    bus: RedisBus[LiveUpdate],
+    session: RemoteSession | None,
+    conversation_id: str,
+    *,
+    limit: int,
+) -> Restored:
+    tail, end = await bus.recent(conversation_id, limit)
+    subscription = bus.subscribe(conversation_id, after=end)
+    try:
+        older: list[LiveUpdate] = []
+        room = limit - len(tail)
+        if room > 0:
+            first = next((u.update_id for u in tail if u.update_id), None)
+            older = await stored_updates(conversation_id, before_update_id=first, limit=room)
+        now = session.now() if session is not None else []
+        updates = _once([*older, *tail, *now])
     except BaseException:
         subscription.close()
         raise

@@ -1,32 +1,46 @@
 """`SessionManager`: starts conversations, keeps their live sessions, and checks who may use them.
 
 One per backend process (`get_manager()`). Every tab action on a conversation goes through
-`session_for(conversation_id, owner=...)`, which refuses a tab that did not create it.
+`controls_for(conversation_id, owner=...)` (or, for a session known to be here, `session_for`),
+which refuses a tab that did not create it.
+
+In the cluster shape (`REFLEX_REDIS_URL` set) the manager's `ClusterNode` holds a Redis lease for
+every session this process runs; a conversation held by another process is driven through a
+`RemoteSession`, and a conversation nobody holds any more is taken over (`take_over`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 
 from pydantic import BaseModel, Field
 
 from cvi_app.access.start_limits import StartLimiter
 from cvi_app.config import Settings, get_settings, sandbox_api_key
-from cvi_app.live.bus import EventBus
+from cvi_app.live.bus import LiveBus
+from cvi_app.live.bus_factory import configured_redis_url, make_bus
+from cvi_app.live.cluster.commands import CommandReply, SessionCommand
+from cvi_app.live.cluster.dispatch import run_command
+from cvi_app.live.cluster.node import ClusterNode
+from cvi_app.live.cluster.remote import RemoteSession
+from cvi_app.live.cluster.takeover import unstored_updates
 from cvi_app.live.demo_tools import register_demo_tools
 from cvi_app.live.errors import NotAllowedError, SessionError
 from cvi_app.live.orphans import OrphanSweeper, may_have_created
 from cvi_app.live.recorder import StoreRecorder
+from cvi_app.live.redis_bus import RedisBus
 from cvi_app.live.session import ConversationSession
 from cvi_app.live.tools import ToolRegistry
-from cvi_app.live.updates import LiveUpdate
+from cvi_app.live.updates import EventReceived, LiveUpdate, StatusChanged
 from cvi_app.presentation.errors import describe_error
 from cvi_app.store.conversations import (
     create_conversation,
     get_conversation,
     is_owner,
+    list_active_conversations,
     update_conversation_status,
 )
 from cvi_app.store.db import get_engine, run_in_transaction
@@ -64,6 +78,8 @@ class SessionManager:
         orphan_window: Seconds to keep looking for a conversation the API created for a start
             that failed without a clear answer (it is then ended).
         join_timeout: Seconds the room transport may take to join (None: its default).
+        redis_url: The cluster's Redis; None: the embedded shape (one process).
+        cluster: The cluster node to use (default: one made for `redis_url`).
     """
 
     def __init__(
@@ -74,18 +90,22 @@ class SessionManager:
         api_timeout: float = 10.0,
         orphan_window: float = 60.0,
         join_timeout: float | None = None,
+        redis_url: str | None = None,
+        cluster: ClusterNode | None = None,
     ) -> None:
         self.settings = settings
         self.api_timeout = api_timeout
         self.join_timeout = join_timeout
         self.orphans = OrphanSweeper(self.client, window=orphan_window)
-        self.bus: EventBus[LiveUpdate] = EventBus()
+        self.bus: LiveBus[LiveUpdate] = make_bus(redis_url)
+        self.cluster = cluster or (ClusterNode(redis_url) if redis_url else None)
         self.tools = tools or register_demo_tools(ToolRegistry())
         self._sessions: dict[str, ConversationSession] = {}
         self._owners: dict[str, str] = {}
         self._join_urls: dict[str, str] = {}
         self._writer: EventWriter | None = None
         self._lock = asyncio.Lock()
+        self._releases: set[asyncio.Task[None]] = set()
         self.start_limits = StartLimiter(
             per_browser=settings.start_limit_browser,
             per_address=settings.start_limit_address,
@@ -182,6 +202,8 @@ class SessionManager:
         )
         engine = get_engine()
         await run_in_transaction(engine, lambda s: create_conversation(s, data=record))
+        if self.cluster is not None and not await self.cluster.acquire(cid):
+            raise SessionError("Another server already runs this conversation.")
         self._owners[cid] = owner
         self._join_urls[cid] = conversation.join_url or conversation.conversation_url
         await self._open_session(cid, conversation.conversation_url, conversation.meeting_token)
@@ -218,8 +240,8 @@ class SessionManager:
             logger.exception("conversation %s: recording the failed start failed", cid)
 
     async def end_conversation(self, conversation_id: str, *, owner: str) -> None:
-        """End the call for everyone (REST end) and close the session."""
-        session = self.session_for(conversation_id, owner=owner)
+        """End the call for everyone (REST end) and close the session (wherever it runs)."""
+        session = await self.controls_for(conversation_id, owner=owner)
         try:
             async with self.client() as client:
                 await client.end_conversation(conversation_id)
@@ -232,7 +254,13 @@ class SessionManager:
     # ---- sessions -------------------------------------------------------------------
 
     async def _open_session(
-        self, cid: str, room_url: str, token: str | None, transport: RoomTransport | None = None
+        self,
+        cid: str,
+        room_url: str,
+        token: str | None,
+        transport: RoomTransport | None = None,
+        *,
+        resume_after: int = 0,
     ) -> None:
         engine = get_engine()
         if self._writer is None:
@@ -249,6 +277,7 @@ class SessionManager:
             recorder=StoreRecorder(cid, engine=engine, writer=self._writer),
             tools=self.tools,
             on_end=lambda reason: self._forget(cid),
+            resume_after=resume_after,
         )
         self._sessions[cid] = session
         try:
@@ -259,6 +288,10 @@ class SessionManager:
 
     def _forget(self, cid: str) -> None:
         self._sessions.pop(cid, None)
+        if self.cluster is not None:
+            task = asyncio.get_running_loop().create_task(self.cluster.release(cid))
+            self._releases.add(task)
+            task.add_done_callback(self._releases.discard)
 
     async def owner_of(self, conversation_id: str) -> str | None:
         """Who controls a conversation (from memory, else the store)."""
@@ -291,6 +324,43 @@ class SessionManager:
         """The conversation's session while it is live in this process (no owner check)."""
         return self._sessions.get(conversation_id)
 
+    async def controls_for(
+        self, conversation_id: str, *, owner: str
+    ) -> ConversationSession | RemoteSession:
+        """The live session of a conversation this owner controls, in whichever process.
+
+        Raises:
+            NotAllowedError: The owner may not use it.
+            SessionError: It is not live (anywhere).
+        """
+        if conversation_id in self._sessions or self.cluster is None:
+            return self.session_for(conversation_id, owner=owner)
+        await self.check_owner(conversation_id, owner=owner)
+        remote = await self.cluster.remote(conversation_id, owner=owner)
+        if remote is None:
+            raise SessionError("This conversation is not live any more.")
+        return remote
+
+    async def find_session(
+        self, conversation_id: str, *, owner: str
+    ) -> ConversationSession | RemoteSession | None:
+        """The conversation's live session here, or as the process holding it describes it.
+
+        The caller has checked the owner. None when no process runs it, or its holder does not
+        answer (the room then shows what the store holds).
+        """
+        local = self._sessions.get(conversation_id)
+        if local is not None or self.cluster is None:
+            return local
+        remote = await self.cluster.remote(conversation_id, owner=owner)
+        if remote is None:
+            return None
+        try:
+            return await remote.describe()
+        except SessionError as exc:
+            logger.info("conversation %s: its holder did not describe it: %s", conversation_id, exc)
+            return None
+
     def join_url(self, conversation_id: str) -> str:
         """The URL (with meeting token) a browser joins the live call with; "" when not live.
 
@@ -299,6 +369,108 @@ class SessionManager:
         if conversation_id not in self._sessions:
             return ""
         return self._join_urls.get(conversation_id, "")
+
+    # ---- the cluster (see cvi_app.live.cluster) -----------------------------------------
+
+    async def start(self) -> None:
+        """Join the cluster, when there is one (the app's lifespan calls this)."""
+        if self.cluster is not None:
+            self.cluster.start(self)
+
+    def held_conversations(self) -> list[str]:
+        """The conversations whose sessions run in this process."""
+        return list(self._sessions)
+
+    async def active_conversations(self) -> list[str]:
+        """The conversations of this mode the store records active."""
+        mode = self.settings.mode
+        ids: list[str] = []
+        while True:
+            after = ids[-1] if ids else None
+            rows = await run_in_transaction(
+                get_engine(),
+                functools.partial(list_active_conversations, mode=mode, after_id=after, limit=1000),
+            )
+            ids += [row.conversation_id for row in rows]
+            if len(rows) < 1000:
+                return ids
+
+    async def step_down(self, conversation_id: str) -> None:
+        """Leave a session whose lease another process holds now; the conversation goes on."""
+        session = self._sessions.get(conversation_id)
+        if session is not None:
+            await session.hand_off("another server holds the conversation now")
+
+    async def run_command(self, command: SessionCommand) -> CommandReply:
+        """Run a send another process routed to a session of this process."""
+
+        def lookup(cid: str, owner: str | None) -> ConversationSession | None:
+            session = self._sessions.get(cid)
+            if session is not None and owner is not None:
+                return self.session_for(cid, owner=owner)
+            return session
+
+        return await run_command(command, lookup, join_url=self.join_url)
+
+    async def take_over(self, conversation_id: str) -> None:
+        """Carry on a conversation whose holder died; this process has just taken its lease.
+
+        What the old holder published but did not store is stored first (once), and the new
+        session numbers its updates after everything the tabs may have seen. A conversation
+        that has ended meanwhile at the API is recorded ended, and its tabs told.
+        """
+        cid = conversation_id
+        record = await run_in_transaction(
+            get_engine(), lambda s: get_conversation(s, conversation_id=cid)
+        )
+        if record is None or record.status != "active":
+            return
+        highest = await self._store_unstored(cid)
+        answer = await self.conversation_at_api(cid)
+        live = answer.conversation
+        room_url = (live.conversation_url if live else None) or record.conversation_url
+        if answer.state != "live" or live is None or not room_url:
+            reason = answer.reason or "The conversation ended while it moved to another server."
+            await run_in_transaction(
+                get_engine(),
+                lambda s: update_conversation_status(
+                    s, conversation_id=cid, status="ended", shutdown_reason=reason
+                ),
+            )
+            self.bus.publish(
+                cid, StatusChanged(status="ended", reason=reason, update_id=highest + 1)
+            )
+            return
+        await self.resume_conversation(
+            cid,
+            owner=record.owner_session,
+            room_url=room_url,
+            meeting_token=live.meeting_token,
+            join_url=live.join_url,
+            resume_after=highest,
+        )
+
+    async def _store_unstored(self, cid: str) -> int:
+        """Store what the stream holds past the store; return the highest update id seen."""
+        engine = get_engine()
+        if self._writer is None:
+            self._writer = EventWriter(engine)
+        recorder = StoreRecorder(cid, engine=engine, writer=self._writer)
+        stored = await recorder.last_update_id()
+        if not isinstance(self.bus, RedisBus):
+            return stored
+        missing, highest = await unstored_updates(self.bus, cid, stored_upto=stored)
+        for update in missing:
+            if isinstance(update, EventReceived):
+                recorder.record_event(
+                    update.event, source="room", raw=update.raw, update_id=update.update_id
+                )
+            else:
+                recorder.record_interaction(update.interaction, update_id=update.update_id)
+        await recorder.flush()
+        if missing:
+            logger.info("takeover %s: stored %d updates the old holder had not", cid, len(missing))
+        return max(stored, highest)
 
     def live_conversations(self, *, owner: str) -> list[str]:
         """Ids of the owner's conversations that are live in this process."""
@@ -334,7 +506,13 @@ class SessionManager:
         """
         session = self._sessions.get(conversation_id)
         if session is None:
-            return False
+            remote = (
+                await self.cluster.remote(conversation_id, owner=None) if self.cluster else None
+            )
+            if remote is None:
+                return False
+            await remote.close(reason or "the conversation ended")
+            return True
         await session.close(reason or "the conversation ended")
         return True
 
@@ -347,6 +525,7 @@ class SessionManager:
         meeting_token: str | None,
         join_url: str | None = None,
         transport: RoomTransport | None = None,
+        resume_after: int = 0,
     ) -> ConversationSession:
         """Rejoin, as the server-side participant, a live conversation an earlier run started.
 
@@ -359,6 +538,7 @@ class SessionManager:
             meeting_token: The token its room needs, if any.
             join_url: What a browser joins the call with (default: `room_url`).
             transport: The room connection to use (default: the mode's own).
+            resume_after: The highest update id the tabs may have seen (see `take_over`).
 
         Returns:
             The live session.
@@ -370,7 +550,9 @@ class SessionManager:
             self._owners[conversation_id] = owner
         self._join_urls[conversation_id] = join_url or room_url
         try:
-            await self._open_session(conversation_id, room_url, meeting_token, transport)
+            await self._open_session(
+                conversation_id, room_url, meeting_token, transport, resume_after=resume_after
+            )
         except BaseException:
             self._owners.pop(conversation_id, None)
             self._join_urls.pop(conversation_id, None)
@@ -378,10 +560,16 @@ class SessionManager:
         return self._sessions[conversation_id]
 
     async def aclose(self) -> None:
-        """End every session and flush the store (backend shutdown)."""
+        """End every session and flush the store (backend shutdown).
+
+        In the cluster, sessions are handed off instead: another process carries them on.
+        """
         await self.orphans.aclose()
         for session in list(self._sessions.values()):
-            await session.close("backend shutting down")
+            if self.cluster is not None:
+                await session.hand_off("this server is shutting down")
+            else:
+                await session.close("backend shutting down")
         if self.settings.mode == "tavus":
             from cvi_app.transport.daily import wait_for_releases
 
@@ -389,6 +577,11 @@ class SessionManager:
             # attempt ends (about 19 s): let it, so no call is cut off half-released.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wait_for_releases(), timeout=25)
+        if self._releases:
+            await asyncio.gather(*self._releases, return_exceptions=True)
+        if self.cluster is not None:
+            await self.cluster.aclose()
+        await self.bus.aclose()
         if self._writer is not None:
             await self._writer.aclose()
 
@@ -400,7 +593,7 @@ def get_manager() -> SessionManager:
     """The process's session manager, made on first use."""
     global _manager
     if _manager is None:
-        _manager = SessionManager(get_settings())
+        _manager = SessionManager(get_settings(), redis_url=configured_redis_url())
     return _manager
 
 

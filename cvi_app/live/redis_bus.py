@@ -474,6 +474,25 @@ class RedisBus(Generic[T]):
             done.cancel()
         await self._redis.aclose()
 
+    async def recent(self, topic: str, limit: int) -> tuple[list[T], str]:
+        """The last `limit` updates in the topic's stream, oldest first, and where they end.
+
+        `subscribe(topic, after=<the id returned>)` then goes on from exactly there, so the two
+        together hold every update once (whichever process published them). The id is "0-0"
+        for an empty stream. What this bus has queued and not written yet is not included.
+
+        Raises:
+            RedisError: Redis could not be read.
+        """
+        entries = await self._redis.xrevrange(self._stream_key(topic), "+", "-", count=limit)
+        updates: list[T] = []
+        for raw_id, fields in reversed(entries):
+            update = self._decode_entry(topic, raw_id.decode(), fields.get(b"u"))
+            if update is not None:
+                updates.append(update)
+        end = entries[0][0].decode() if entries else _START
+        return updates, end
+
     # ---- writing ----------------------------------------------------------------------------
 
     def _stream_key(self, topic: str) -> str:

@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Literal
 
-from cvi_app.live.bus import EventBus
+from cvi_app.live.bus import LiveBus
 from cvi_app.live.errors import SendRateLimited, SessionEnded, SessionError
 from cvi_app.live.inbound import InboundPipeline
 from cvi_app.live.outbound import Outbox
@@ -75,6 +75,12 @@ REPLAY_SIZE = 512
 """The latest updates a session keeps in memory, so a tab that (re)starts showing the
 conversation reads the store only for what is older (see `cvi_app.live.history.restore`)."""
 
+TAKEN_OVER = "The server running this conversation stopped; another one took over."
+"""What the tabs are told, for `TAKEN_OVER_NOTICE_S` seconds, once a session is taken over."""
+TAKEN_OVER_NOTICE_S = 8.0
+MOVING = "This conversation is moving to another server; it goes on in a few seconds."
+"""What the tabs are told when the process running the session stops and hands it off."""
+
 MAX_ECHO_AUDIO_SECONDS = 60.0
 """The longest audio an echo may carry (each of its ~60 ms chunks is one send)."""
 
@@ -95,8 +101,10 @@ class ConversationSession:
         empty_room_grace: seconds the session stays in a call every person has left.
         reply_timeout: seconds a turn (respond, echo) may go without any word from the
             replica before the tabs are told it has not answered.
-        on_end: called once with the reason when the session ends.
+        on_end: called once with the reason when the session ends (or hands off).
         replay_size: how many of the latest updates are kept for `replay_snapshot`.
+        resume_after: the highest update id the tabs may have seen already (a session taken
+            over from a process that died); numbering goes on after it and after the store's.
 
     Every update the session publishes carries an `update_id`, increasing per conversation
     (continuing from the store's highest, so a later session of the same conversation goes on
@@ -108,7 +116,7 @@ class ConversationSession:
         conversation_id: str,
         transport: RoomTransport,
         *,
-        bus: EventBus[LiveUpdate],
+        bus: LiveBus[LiveUpdate],
         recorder: ConversationRecorder | None = None,
         tools: ToolRegistry | None = None,
         send_rate: float = 10.0,
@@ -120,6 +128,7 @@ class ConversationSession:
         reply_timeout: float = 15.0,
         on_end: Callable[[str], Any] | None = None,
         replay_size: int = REPLAY_SIZE,
+        resume_after: int = 0,
     ) -> None:
         self.conversation_id = conversation_id
         self.transport = transport
@@ -167,6 +176,7 @@ class ConversationSession:
         self._on_end = on_end
         self._closing: asyncio.Task[None] | None = None
         self._last_update_id = 0
+        self._resume_after = resume_after
         self._replay: deque[LiveUpdate] = deque(maxlen=replay_size)
 
     # ---- life -------------------------------------------------------------------------
@@ -185,10 +195,17 @@ class ConversationSession:
             logger.exception(
                 "conversation %s: reading the last update id failed", self.conversation_id
             )
+        self._last_update_id = max(self._last_update_id, self._resume_after)
         await self.transport.join()
         self._empty_room.look()
         self._set_status("live")
         self._publish(self._presence.snapshot("connected"))
+        if self._resume_after:
+            self._notice("connection", TAKEN_OVER)
+            asyncio.get_running_loop().call_later(
+                TAKEN_OVER_NOTICE_S,
+                lambda: self._notice("connection", TAKEN_OVER, active=False),
+            )
 
     @property
     def ended(self) -> bool:
@@ -235,6 +252,32 @@ class ConversationSession:
         except Exception:
             logger.exception("conversation %s: leaving the room failed", self.conversation_id)
         self._publish(self._presence.snapshot("left"))
+        await self.recorder.flush()
+        if self._on_end is not None:
+            self._on_end(reason)
+
+    async def hand_off(self, reason: str) -> None:
+        """Leave the room without ending the conversation: another process carries it on.
+
+        Everything recorded is made durable first; the tabs are told the conversation is moving
+        (the process taking it over tells them when it is back).
+        """
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._hand_off(reason))
+        await asyncio.shield(self._closing)
+
+    async def _hand_off(self, reason: str) -> None:
+        logger.info("conversation %s: handing off (%s)", self.conversation_id, reason)
+        self._inbound.release_held()
+        self._notice("connection", MOVING)
+        self._empty_room.stop()
+        self._reply_watch.stop()
+        self.tool_calls.cancel()
+        self.status = "ended"  # for this process: nothing more is sent from here
+        try:
+            await self.transport.leave()
+        except Exception:
+            logger.exception("conversation %s: leaving the room failed", self.conversation_id)
         await self.recorder.flush()
         if self._on_end is not None:
             self._on_end(reason)

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import reflex as rx
 
+from cvi_app.live.cluster.remote import RemoteSession
 from cvi_app.live.errors import SessionError
 from cvi_app.live.manager import get_manager
 from cvi_app.live.session import ConversationSession
@@ -144,14 +145,20 @@ class RoomControlsState(RoomState):
     async def respond(self, _form: dict[str, Any] | None = None):
         """Send the message as the user's turn (a button, or Enter in the message box)."""
         return await self._control(
-            "respond", _live(ConversationSession.respond), take=_message, done=_clear_message
+            "respond",
+            _live(lambda session, text: session.respond(text)),
+            take=_message,
+            done=_clear_message,
         )
 
     @rx.event(background=True)
     async def echo(self):
         """Make the replica say the message verbatim."""
         return await self._control(
-            "echo", _live(ConversationSession.echo), take=_message, done=_clear_message
+            "echo",
+            _live(lambda session, text: session.echo(text)),
+            take=_message,
+            done=_clear_message,
         )
 
     @rx.event(background=True)
@@ -164,7 +171,7 @@ class RoomControlsState(RoomState):
         """Replace the replica's context with the context box."""
         return await self._control(
             "overwrite_context",
-            _live(ConversationSession.overwrite_context),
+            _live(lambda session, text: session.overwrite_context(text)),
             take=_context,
             ok="The replica's context was replaced.",
         )
@@ -174,7 +181,7 @@ class RoomControlsState(RoomState):
         """Add the context box to the replica's context."""
         return await self._control(
             "append_context",
-            _live(ConversationSession.append_context),
+            _live(lambda session, text: session.append_context(text)),
             take=_context,
             ok="The context was added to the replica's context.",
         )
@@ -190,7 +197,7 @@ class RoomControlsState(RoomState):
         return await self._set_sensitivity("interrupt", value)
 
     async def _set_sensitivity(self, kind: Literal["pause", "interrupt"], value: str):
-        def send(session: ConversationSession, _: Any) -> Awaitable[None]:
+        def send(session: Controls, _: Any) -> Awaitable[None]:
             return session.set_sensitivity(**{kind: value})  # type: ignore[arg-type]
 
         return await self._control(
@@ -208,7 +215,7 @@ class RoomControlsState(RoomState):
         upload is then read up to the size limit, and decoded in a worker thread.
         """
 
-        async def echo_upload(session: ConversationSession, _: Any) -> None:
+        async def echo_upload(session: Controls, _: Any) -> None:
             if not isinstance(declared_size, int) or declared_size > MAX_WAV_BYTES:
                 raise AudioError(too_large_message())
             data = await read_capped(chunks, limit=MAX_WAV_BYTES)
@@ -254,15 +261,18 @@ class RoomControlsState(RoomState):
         return await self._control("end", _end)
 
 
+Controls = ConversationSession | RemoteSession
+"""A live session: in this process, or driven in the process that holds it."""
+
 Send = Callable[[str, str, Any], Awaitable[None]]
 """A control's send: given the conversation, this tab's owner and what it took from the state."""
 
 
-def _live(send: Callable[[ConversationSession, Any], Awaitable[None]]) -> Send:
-    """A control sent on the conversation's live session, once the owner is checked."""
+def _live(send: Callable[[Controls, Any], Awaitable[None]]) -> Send:
+    """A control sent on the conversation's live session (in any process), owner checked."""
 
     async def on_session(cid: str, owner: str, taken: Any) -> None:
-        await send(get_manager().session_for(cid, owner=owner), taken)
+        await send(await get_manager().controls_for(cid, owner=owner), taken)
 
     return on_session
 
@@ -271,7 +281,7 @@ async def _end(cid: str, owner: str, _: Any) -> None:
     await get_manager().end_conversation(cid, owner=owner)
 
 
-async def _send_raw(session: ConversationSession, raw: str) -> None:
+async def _send_raw(session: Controls, raw: str) -> None:
     if not raw.strip():
         raise SessionError("Write the interaction's JSON first, or pick a template.")
     await session.send(validate_interaction(raw))

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import reflex as rx
 
+from cvi_app.live.cluster.remote import RemoteSession
 from cvi_app.live.history import restore
 from cvi_app.live.manager import get_manager
 from cvi_app.live.updates import LiveUpdate, Notice
@@ -116,10 +117,15 @@ class RoomState(rx.State):
         try:
             await manager.check_owner(cid, owner=owner)
             stored = await _stored(cid)
-            session = manager.live_session(cid)
+            session = await manager.find_session(cid, owner=owner)
             status, reason = stored.status, stored.reason
             if session is not None:
                 status, reason = session.status, session.end_reason or ""
+            elif status == "active":  # live, and between processes (cluster) or starting up
+                status = "joining"
+            join_url = manager.join_url(cid) if session is manager.live_session(cid) else ""
+            if isinstance(session, RemoteSession):
+                join_url = session.join_url
         except Exception as exc:
             logger.info("room %s: refused: %s", cid, exc)
             async with self:
@@ -129,7 +135,7 @@ class RoomState(rx.State):
             if self.conversation_id != cid:
                 return None  # the tab has moved on
             self.error = ""
-            self.join_url = manager.join_url(cid)
+            self.join_url = join_url
             self.conversation_url, self.name = stored.conversation_url, stored.name
             self.status, self.end_reason = status, end_reason_sentence(reason)
             self._stream_id += 1
@@ -150,15 +156,18 @@ class RoomState(rx.State):
             async with self:
                 await self._refuse(exc)
             return None
-        session = manager.live_session(cid)
+        session = await manager.find_session(cid, owner=owner)
         restored = await restore(manager.bus, session, cid)
+        # In the cluster a conversation may be between holders (one died, another takes it
+        # over): follow it while the store says it is active.
+        follow = session is not None or (manager.cluster is not None and await _active(cid))
         feed = RoomFeed()
         try:
             async with self:
                 if self._stream_id != stream_id:
                     return None
                 await self._show(feed, restored.updates, reset=True)
-            if session is None:
+            if not follow:
                 return None
             async for batch in restored.subscription.batches():
                 fresh = [update for update in batch if restored.is_new(update)]
@@ -257,6 +266,10 @@ class _Stored:
     reason: str = ""
     conversation_url: str = ""
     name: str = ""
+
+
+async def _active(conversation_id: str) -> bool:
+    return (await _stored(conversation_id)).status == "active"
 
 
 async def _stored(conversation_id: str) -> _Stored:

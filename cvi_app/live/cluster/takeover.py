@@ -1,0 +1,131 @@
+"""Taking over the sessions of a process that died.
+
+`TakeoverWatch` looks, about twice a second, at the conversations the store records as active
+in this mode. One whose lease nobody has held for `grace_s` seconds (longer than a holder takes
+to renew, so a holder that only lost touch with Redis gets its lease back first) is taken by
+whichever process gets its lease first, which then rejoins the room (see
+`SessionManager.take_over`).
+
+`unstored_updates` is what the new holder reads first: updates the old holder published to the
+stream but did not get into the store before it died, so they are stored now (once), and the
+new session numbers its updates after every update the tabs have seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from redis.exceptions import RedisError
+
+from cvi_app.live.cluster.leases import LeaseTable
+from cvi_app.live.redis_bus import RedisBus
+from cvi_app.live.updates import EventReceived, InteractionSent, LiveUpdate
+
+__all__ = ["TakeoverWatch", "unstored_updates"]
+
+logger = logging.getLogger(__name__)
+
+_PAGE = 500
+
+
+class TakeoverWatch:
+    """Finds active conversations no process holds, and takes them over.
+
+    Args:
+        leases: The cluster's leases.
+        active: The ids of the conversations recorded active in this mode.
+        is_local: Whether this process runs a conversation's session already.
+        take_over: Called with a conversation this process has just taken the lease of.
+        interval_s: Seconds between looks.
+        grace_s: Seconds a lease must stay free before it is taken.
+    """
+
+    def __init__(
+        self,
+        leases: LeaseTable,
+        *,
+        active: Callable[[], Awaitable[list[str]]],
+        is_local: Callable[[str], bool],
+        take_over: Callable[[str], Awaitable[None]],
+        interval_s: float = 0.5,
+        grace_s: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._leases = leases
+        self._active = active
+        self._is_local = is_local
+        self._take_over = take_over
+        self.interval_s = interval_s
+        self.grace_s = grace_s
+        self._clock = clock
+        self._free_since: dict[str, float] = {}
+
+    async def run(self) -> None:
+        """Look and take over until cancelled (failures are logged and looked at again)."""
+        while True:
+            try:
+                await self.look()
+            except asyncio.CancelledError:
+                raise
+            except RedisError as exc:
+                logger.warning("takeover: Redis failed (%s); looking again shortly", exc)
+            except Exception:
+                logger.exception("takeover: a look failed")
+            await asyncio.sleep(self.interval_s)
+
+    async def look(self) -> list[str]:
+        """One look: take over what has been free long enough; return what was taken."""
+        ids = [cid for cid in await self._active() if not self._is_local(cid)]
+        holders = await self._leases.holders(ids)
+        now = self._clock()
+        free = {cid for cid, holder in holders.items() if holder is None}
+        self._free_since = {cid: self._free_since.get(cid, now) for cid in free}
+        taken: list[str] = []
+        for cid in sorted(free):
+            if now - self._free_since[cid] < self.grace_s:
+                continue
+            if not await self._leases.acquire(cid):
+                continue  # another process was quicker
+            self._free_since.pop(cid, None)
+            logger.info("takeover %s: nobody held it; taking it over", cid)
+            try:
+                await self._take_over(cid)
+            except Exception:
+                logger.exception("takeover %s: failed", cid)
+                await self._leases.release(cid)
+            else:
+                taken.append(cid)
+        return taken
+
+
+async def unstored_updates(
+    bus: RedisBus[LiveUpdate], conversation_id: str, *, stored_upto: int
+) -> tuple[list[EventReceived | InteractionSent], int]:
+    """What the stream holds past the store, and the highest update id it holds.
+
+    Args:
+        bus: The cluster's bus.
+        conversation_id: The conversation taken over.
+        stored_upto: The highest update id in the store.
+
+    Returns:
+        The events and sends numbered past `stored_upto` (to store now), oldest first, and the
+        highest update id in the stream (0 when it is empty).
+    """
+    limit = _PAGE
+    while True:
+        updates, _end = await bus.recent(conversation_id, limit)
+        numbered = [u for u in updates if u.update_id]
+        if not numbered or numbered[0].update_id <= stored_upto or len(updates) < limit:
+            break
+        limit *= 4  # the store is further behind than one page: read further back
+    highest = max((u.update_id for u in numbered), default=0)
+    missing = [
+        u
+        for u in numbered
+        if u.update_id > stored_upto and isinstance(u, EventReceived | InteractionSent)
+    ]
+    return missing, highest

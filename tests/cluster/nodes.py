@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -134,10 +134,16 @@ async def spawn_node(
             process.wait(timeout=10)
 
 
+@dataclass
+class Person:
+    """A person in the call, and every app-message they heard the replica send."""
+
+    transport: RoomTransport
+    heard_from_replica: list[dict[str, Any]] = field(default_factory=list)
+
+
 @contextlib.asynccontextmanager
-async def person_in_room(
-    manager: SessionManager, conversation_id: str
-) -> AsyncIterator[RoomTransport]:
+async def person_in_room(manager: SessionManager, conversation_id: str) -> AsyncIterator[Person]:
     """A person joined to the conversation's call (what keeps a session from leaving)."""
     async with manager.client() as client:
         conversation = await client.get_conversation(conversation_id)
@@ -150,9 +156,16 @@ async def person_in_room(
             user_name="a person",
         ),
     )
+    seated = Person(person)
+
+    async def hear(message: dict[str, Any], sender_id: str) -> None:
+        if person.is_replica(sender_id):
+            seated.heard_from_replica.append(message)
+
+    person.on_app_message(hear)
     await person.join()
     try:
-        yield person
+        yield seated
     finally:
         await person.leave()
 

@@ -17,8 +17,8 @@ Only conversations of the running mode are reconciled: a sandbox-mode run has no
 and a tavus-mode run has no sandbox (the in-app one lives and dies with its process; its
 conversations are settled by the next sandbox-mode start). Conversations created after the
 reconcile began, or live in this process, are left alone. In the cluster shape (Redis), another
-process may be running a conversation, so nothing is reconciled until sessions are held under a
-lease.
+process may be running a conversation: there the takeover watch settles conversations nobody
+holds a lease on (`cvi_app.live.cluster.takeover`), and this reconcile does not run.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ async def reconcile_at_startup(
         What the last pass did (conversations still unsettled are in `left_active`).
     """
     if os.environ.get("REFLEX_REDIS_URL"):
-        logger.info("reconcile skipped: with Redis another process may hold the conversations")
+        logger.info("reconcile skipped: in the cluster the takeover watch settles conversations")
         return ReconcileReport()
     manager = manager or get_manager()
     started = utc_now()

@@ -3,6 +3,7 @@
 Sections, in the order a full run takes them (all by default; the ones named run in the order
 given, sharing one app server and one Chromium): latency, tabs (five room pages on one
 conversation), phone (4x CPU throttling, a 390x844 viewport), traffic, store, concurrency,
+cluster (two app processes on one Redis beside one embedded process: relay, failover, memory),
 startup, and soak last, as it is long (one room page for 10 minutes, 2 with --quick, its memory
 sampled every minute). `--quick` takes fewer samples in every section; `--chromium-tabs` makes
 `concurrency` use 50 Chromium room pages instead of socket subscribers. Writes
@@ -29,7 +30,17 @@ Section = Callable[[BenchContext], Awaitable[list[Row]]]
 
 
 def _sections() -> dict[str, Section]:
-    from benchmarks import concurrency, latency, phone, soak, startup, store, tabs, traffic
+    from benchmarks import (
+        cluster,
+        concurrency,
+        latency,
+        phone,
+        soak,
+        startup,
+        store,
+        tabs,
+        traffic,
+    )
 
     return {
         "latency": latency.run,
@@ -38,6 +49,7 @@ def _sections() -> dict[str, Section]:
         "traffic": traffic.run,
         "store": store.run,
         "concurrency": concurrency.run,
+        "cluster": cluster.run,
         "startup": startup.run,
         "soak": soak.run,  # last: it runs for 10 minutes
     }
@@ -79,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         "sections",
         nargs="*",
         metavar="section",
-        help="latency, tabs, phone, traffic, store, concurrency, startup, soak (default: all)",
+        help="latency, tabs, phone, traffic, store, concurrency, cluster, startup, soak "
+        "(default: all)",
     )
     parser.add_argument("--quick", action="store_true", help="fewer samples, for a quick look")
     parser.add_argument(

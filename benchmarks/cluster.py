@@ -253,6 +253,26 @@ async def start_conversations(
 
 
 @dataclass
+class RelayRun:
+    """One measured stream: what each process's subscribers got, and the room hop beside it."""
+
+    relays: dict[str, Relay]
+    room_hop: list[float]
+    """Replica -> the driver (a participant in this process): the room's own part of the relay."""
+    cpu: dict[str, float]
+    sent: int
+
+    @property
+    def room_hop_text(self) -> str:
+        if not self.room_hop:
+            return ""
+        return (
+            "the room hop alone (replica -> a participant in the benchmark process) "
+            f"{Summary.of(self.room_hop).short()}"
+        )
+
+
+@dataclass
 class Relay:
     """What one process's subscribers got in the measured window."""
 
@@ -270,36 +290,57 @@ class Relay:
 
 
 class CpuShare:
-    """CPU used by named processes over an interval, as shares of one core."""
+    """CPU used over an interval by named groups of processes, and by the whole machine.
 
-    def __init__(self, processes: dict[str, psutil.Process]) -> None:
-        self.processes = processes
-        self._start: tuple[float, dict[str, float]] = (0.0, {})
+    Shares are of one core (the machine has `psutil.cpu_count()`); `steal` is time the
+    hypervisor gave other machines while this one wanted to run.
+    """
+
+    def __init__(self, groups: dict[str, list[psutil.Process]]) -> None:
+        self.groups = groups
+        self._start: tuple[float, dict[str, float], Any] = (0.0, {}, None)
 
     def _sample(self) -> dict[str, float]:
-        used = {}
-        for name, proc in self.processes.items():
-            with contextlib.suppress(psutil.Error):
-                times = proc.cpu_times()
-                used[name] = times.user + times.system
+        used: dict[str, float] = {}
+        for name, processes in self.groups.items():
+            for proc in processes:
+                with contextlib.suppress(psutil.Error):
+                    times = proc.cpu_times()
+                    used[name] = used.get(name, 0.0) + times.user + times.system
         return used
 
     def start(self) -> None:
-        self._start = (time.monotonic(), self._sample())
+        self._start = (time.monotonic(), self._sample(), psutil.cpu_times())
 
     def stop(self) -> dict[str, float]:
-        wall = max(time.monotonic() - self._start[0], 1e-9)
+        """Each group's share, then the machine's `busy` and `steal` (in cores)."""
+        began, used, machine = self._start
+        wall = max(time.monotonic() - began, 1e-9)
         end = self._sample()
-        return {
-            name: (end[name] - self._start[1][name]) / wall
-            for name in end
-            if name in self._start[1]
-        }
+        shares = {name: (end[name] - used[name]) / wall for name in end if name in used}
+        now = psutil.cpu_times()
+        total = max(sum(now) - sum(machine), 1e-9)
+        cores = psutil.cpu_count() or 1
+        idle = (now.idle - machine.idle) + (now.iowait - machine.iowait)
+        steal = now.steal - machine.steal
+        shares["machine busy"] = (total - idle - steal) / total * cores
+        shares["machine steal"] = steal / total * cores
+        return shares
 
     @staticmethod
     def text(shares: dict[str, float]) -> str:
         parts = ", ".join(f"{name} {share:.0%}" for name, share in shares.items())
-        return f"CPU during the stream (share of one core; 2 cores in all): {parts}"
+        cores = psutil.cpu_count() or 1
+        return f"CPU during the stream (share of one core; {cores} cores in all): {parts}"
+
+
+def postgres_processes(server: PostgresServer) -> list[psutil.Process]:
+    """The server's postmaster and the backends it runs now (the nodes' pooled connections)."""
+    with contextlib.suppress(OSError, ValueError, psutil.Error):
+        pid = int((server.data_dir / "postmaster.pid").read_text().splitlines()[0])
+        postmaster = psutil.Process(pid)
+        return [postmaster, *postmaster.children(recursive=True)]
+    return []
 
 
 async def _stream(driver: RoomDriver, *, delay: float, events: int) -> int:
@@ -322,8 +363,8 @@ async def measure_relay(
     nodes: list[NodeProcess],
     seconds: float,
     cpu: CpuShare,
-) -> tuple[dict[str, Relay], dict[str, float], int]:
-    """Stream into every conversation; what each process's subscribers got, CPU, events sent."""
+) -> RelayRun:
+    """Stream into every conversation; what each process's subscribers got."""
     await asyncio.sleep(SETTLE_S)  # the greetings are over
     base = {cid: d.last_seq for cid, d in drivers.items()}
     cpu.start()
@@ -349,7 +390,13 @@ async def measure_relay(
             await asyncio.sleep(0.2)
         taken = await node.ask("take", after=base)
         relays[node.name] = _relay(taken, injected)
-    return relays, shares, sum(sent)
+    hop = [
+        d.arrivals[seq] - d.stamps[seq] * 1000
+        for cid, d in drivers.items()
+        for seq in injected[cid]
+        if seq in d.stamps
+    ]
+    return RelayRun(relays=relays, room_hop=hop, cpu=shares, sent=sum(sent))
 
 
 def _relay(taken: dict[str, Any], injected: dict[str, list[int]]) -> Relay:
@@ -557,12 +604,13 @@ async def run(ctx: BenchContext) -> list[Row]:
             return node
 
         def meter(nodes: list[NodeProcess]) -> CpuShare:
-            named = {f"node {n.name}": psutil.Process(n.pid) for n in nodes}
-            named["sandbox"] = psutil.Process(sandbox.process.pid)
+            groups = {f"node {n.name}": [psutil.Process(n.pid)] for n in nodes}
+            groups["sandbox"] = [psutil.Process(sandbox.process.pid)]
+            groups["postgres"] = postgres_processes(postgres)
             if redis_proc is not None:
-                named["redis"] = redis_proc
-            named["drivers (this process)"] = bench
-            return CpuShare(named)
+                groups["redis"] = [redis_proc]
+            groups["drivers (this process)"] = [bench]
+            return CpuShare(groups)
 
         try:
             # 1. The embedded shape: one process, in-process bus.
@@ -570,10 +618,7 @@ async def run(ctx: BenchContext) -> list[Row]:
             assert embedded.node_id == EMBEDDED
             embedded_started = await start_conversations(embedded, count, drivers)
             await embedded.ask("follow", conversations=embedded_started.owners)
-            embedded_relays, embedded_cpu, embedded_sent = await measure_relay(
-                drivers, [embedded], seconds, meter([embedded])
-            )
-            embedded_relay = embedded_relays[embedded.name]
+            embedded_run = await measure_relay(drivers, [embedded], seconds, meter([embedded]))
             await _end_all(sandbox, list(embedded_started.owners))
             await _leave_all(drivers)
             await embedded.stop()
@@ -592,12 +637,12 @@ async def run(ctx: BenchContext) -> list[Row]:
                 node_a.ask("follow", conversations=owners),
                 node_b.ask("follow", conversations=owners),
             )
-            relays, cluster_cpu, cluster_sent = await measure_relay(
+            cluster_run = await measure_relay(
                 drivers, [node_a, node_b], seconds, meter([node_a, node_b])
             )
-            worst = max(nodes.values(), key=lambda n: _p99(relays[n.name]))
+            worst = max(nodes.values(), key=lambda n: _p99(cluster_run.relays[n.name]))
             profile_note = ""
-            if _p99(relays[worst.name]) >= P99_TARGET_MS:
+            if _p99(cluster_run.relays[worst.name]) >= P99_TARGET_MS:
                 profile_note = await _profile_note(worst, list(drivers.values()))
             rss_after_stream = {n.name: int((await n.ask("rss"))["rss"]) for n in nodes.values()}
 
@@ -618,13 +663,9 @@ async def run(ctx: BenchContext) -> list[Row]:
     return _rows(
         count=count,
         seconds=seconds,
-        embedded=embedded_relay,
-        embedded_cpu=embedded_cpu,
-        embedded_sent=embedded_sent,
+        embedded_run=embedded_run,
         embedded_started=embedded_started,
-        relays=relays,
-        cluster_cpu=cluster_cpu,
-        cluster_sent=cluster_sent,
+        cluster_run=cluster_run,
         started={"a": started_a, "b": started_b},
         rss_after_stream=rss_after_stream,
         killed=killed,
@@ -641,19 +682,17 @@ def _rows(
     *,
     count: int,
     seconds: float,
-    embedded: Relay,
-    embedded_cpu: dict[str, float],
-    embedded_sent: int,
+    embedded_run: RelayRun,
     embedded_started: Started,
-    relays: dict[str, Relay],
-    cluster_cpu: dict[str, float],
-    cluster_sent: int,
+    cluster_run: RelayRun,
     started: dict[str, Started],
     rss_after_stream: dict[str, int],
     killed: list[Kill],
     profile_note: str,
 ) -> list[Row]:
     load = f"{count} conversations x {RATE:.0f} events/s for {seconds:.0f} s"
+    embedded = next(iter(embedded_run.relays.values()))
+    relays = cluster_run.relays
     base = embedded.summary
     if base is None:
         raise RuntimeError("no event reached the embedded process's subscribers")
@@ -664,7 +703,14 @@ def _rows(
             base.p50,
             "ms",
             comparison=f"{base.short()} over {base.count} events; {load}; in-process bus",
-            details={"relay_ms": vars(base), "events_sent": embedded_sent},
+            note=embedded_run.room_hop_text,
+            details={
+                "relay_ms": vars(base),
+                "room_hop_ms": vars(Summary.of(embedded_run.room_hop))
+                if embedded_run.room_hop
+                else None,
+                "events_sent": embedded_run.sent,
+            },
         ),
         Row(
             SECTION,
@@ -675,8 +721,8 @@ def _rows(
             comparison=f"lost {embedded.lost}, duplicated {embedded.duplicated} of "
             f"{embedded.expected} events the rooms carried",
             status=verdict(base.p99 < P99_TARGET_MS and embedded.lost == 0),
-            note=CpuShare.text(embedded_cpu),
-            details={"cpu_cores": embedded_cpu, "lagged_subscribers": embedded.lagged},
+            note=CpuShare.text(embedded_run.cpu),
+            details={"cpu_cores": embedded_run.cpu, "lagged_subscribers": embedded.lagged},
         ),
     ]
     for name, relay in relays.items():
@@ -741,8 +787,24 @@ def _rows(
             comparison=f"of {expected} (events the rooms carried x 2 subscribers); "
             f"embedded: {embedded.lost} of {embedded.expected}",
             status=verdict(lost == 0),
-            note="; ".join(filter(None, [per_node, CpuShare.text(cluster_cpu), profile_note])),
-            details={"cpu_cores": cluster_cpu, "events_sent": cluster_sent},
+            note="; ".join(
+                filter(
+                    None,
+                    [
+                        per_node,
+                        cluster_run.room_hop_text,
+                        CpuShare.text(cluster_run.cpu),
+                        profile_note,
+                    ],
+                )
+            ),
+            details={
+                "cpu_cores": cluster_run.cpu,
+                "events_sent": cluster_run.sent,
+                "room_hop_ms": vars(Summary.of(cluster_run.room_hop))
+                if cluster_run.room_hop
+                else None,
+            },
         ),
         Row(
             SECTION,
@@ -809,7 +871,9 @@ def _failover_rows(killed: list[Kill]) -> list[Row]:
             summary.maximum,
             "s",
             target=f"< {TAKEOVER_TARGET_S:.0f} s",
-            comparison=f"{missing} of {moved} not back" if missing else f"all {moved} back",
+            comparison=(f"{missing} of {moved} not back" if missing else f"all {moved} back")
+            + "; the first back after each kill: "
+            + ", ".join(f"{k.seconds[0]:.1f} s" for k in killed if k.seconds),
             status=verdict(summary.maximum < TAKEOVER_TARGET_S and missing == 0),
         ),
     ]

@@ -226,6 +226,16 @@ class Settings(BaseSettings):
         return f"{self.sandbox_url or self.public_url}{SANDBOX_API_PREFIX}"
 
     @property
+    def sandbox_service_origins(self) -> list[str]:
+        """Origins browsers reach the sandbox service at (its rooms), when the app uses one."""
+        if self.mode != "sandbox" or self.sandbox_url is None:
+            return []
+        origins = [origin_of(self.sandbox_url)]
+        if self.sandbox_public_url and self.sandbox_public_url not in origins:
+            origins.append(self.sandbox_public_url)
+        return origins
+
+    @property
     def api_base(self) -> str:
         """Base URL of the REST API the app talks to in its current mode."""
         return self.tavus_api_base if self.mode == "tavus" else self.sandbox_api_base

@@ -81,7 +81,12 @@ async def _close_sessions():
 
 def _guard(backend: ASGIApp) -> ASGIApp:
     """Every request and websocket passes the web guard (headers, owner cookie, upload cap)."""
-    return WebGuard(backend, cookies=owner_cookies(get_settings()))
+    settings = get_settings()
+    return WebGuard(
+        backend,
+        cookies=owner_cookies(settings),
+        connect_origins=settings.sandbox_service_origins,
+    )
 
 
 app = rx.App(api_transformer=[_extra_routes(), _guard])

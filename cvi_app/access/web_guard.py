@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
 from cvi_app.access.owner_cookie import OwnerCookies, owner_identity
@@ -36,8 +36,16 @@ UPLOAD_PATH = "/_upload"
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 
 
-def content_security_policy() -> str:
-    """The content policy of every page: the app's own code, plus Daily's call frames."""
+def content_security_policy(connect_origins: Sequence[str] = ()) -> str:
+    """The content policy of every page: the app's own code, plus Daily's call frames.
+
+    Args:
+        connect_origins: Other http(s) origins pages may call over HTTP and WebSocket (the
+            sandbox service's, whose rooms a sandbox call joins).
+    """
+    connect = ["'self'"]
+    for origin in connect_origins:
+        connect += [origin, "ws" + origin.removeprefix("http")]
     return "; ".join(
         [
             "default-src 'self'",
@@ -48,7 +56,7 @@ def content_security_policy() -> str:
             "img-src 'self' data: blob:",
             "media-src 'self' data: blob:",
             "font-src 'self' data:",
-            "connect-src 'self'",
+            "connect-src " + " ".join(connect),
             # Tavus conversations are Daily rooms (`https://tavus.daily.co/...`).
             "frame-src 'self' https://*.daily.co",
             "frame-ancestors 'self'",
@@ -59,9 +67,11 @@ def content_security_policy() -> str:
     )
 
 
-def _security_headers(*, secure: bool) -> list[tuple[bytes, bytes]]:
+def _security_headers(
+    *, secure: bool, connect_origins: Sequence[str] = ()
+) -> list[tuple[bytes, bytes]]:
     headers = [
-        (b"content-security-policy", content_security_policy().encode()),
+        (b"content-security-policy", content_security_policy(connect_origins).encode()),
         (b"x-frame-options", b"SAMEORIGIN"),
         (b"x-content-type-options", b"nosniff"),
         (b"referrer-policy", b"same-origin"),
@@ -79,15 +89,21 @@ class WebGuard:
         app: The backend.
         cookies: Mints and checks owner cookies.
         max_upload_bytes: The largest upload body accepted.
+        connect_origins: Other origins the pages may connect to (see `content_security_policy`).
     """
 
     def __init__(
-        self, app: ASGIApp, *, cookies: OwnerCookies, max_upload_bytes: int = MAX_UPLOAD_BYTES
+        self,
+        app: ASGIApp,
+        *,
+        cookies: OwnerCookies,
+        max_upload_bytes: int = MAX_UPLOAD_BYTES,
+        connect_origins: Sequence[str] = (),
     ) -> None:
         self.app = app
         self.cookies = cookies
         self.max_upload_bytes = max_upload_bytes
-        self._headers = _security_headers(secure=cookies.secure)
+        self._headers = _security_headers(secure=cookies.secure, connect_origins=connect_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Guard one request or websocket."""

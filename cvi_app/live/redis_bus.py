@@ -23,14 +23,16 @@ Stream entries (`XADD ... MAXLEN ~ maxlen`, so each conversation's stream is bou
   before it read them, or lost, and marks itself lagged.
 - `u`: the encoded update; or `g`: a gap marker, written where updates were dropped.
 
-A subscription reads with its own `XREAD BLOCK` from the last entry id it saw. `subscribe(topic)`
+One reader task per bus follows every subscribed stream with a single `XREAD BLOCK` over all
+their keys (one round trip brings what arrived on any of them), each subscription from the last
+entry id it saw; an entry is decoded once however many subscriptions take it. `subscribe(topic)`
 starts after the entry that is last in the stream once every update this bus published before
 the call has been written, so with a local session's replay taken in the same step (see
 `cvi_app.live.history.restore`) nothing falls in between; `subscribe(topic, after=entry_id)`
 resumes after an id a subscriber saw (its `last_id`), with no gap and no repeat (or `lagged`,
-when that id is no longer in the stream). Each subscription holds one pooled connection for its
-blocking reads. A slow subscriber slows nobody: its reader reads ahead up to `queue_size`
-updates and then waits for it; it is lagged only if the stream was trimmed past it meanwhile.
+when that id is no longer in the stream). A slow subscriber slows nobody: it is read ahead up to
+`queue_size` updates, then left out of the reads until it takes some; it is lagged only if the
+stream was trimmed past it meanwhile.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from redis.asyncio.client import Pipeline
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+from redis.typing import KeyT, StreamIdT
 
 from cvi_app.live.bus import DEFAULT_QUEUE_SIZE, BusOutage
 
@@ -74,7 +77,11 @@ DEFAULT_TTL_S = 24 * 3600
 """Seconds a conversation's stream is kept after its last update."""
 
 _BATCH = 500  # entries per pipelined write and per read
-_BLOCK_MS = 5_000  # how long one XREAD waits for new entries
+_BLOCK_MS = 100
+"""How long the reader's XREAD waits for new entries: also how soon a new subscription, or one
+that had fallen behind and caught up, is included in the reads."""
+_GATHER_S = 0.005
+"""Seconds the reader waits after a read that brought entries, before it reads again."""
 _SOCKET_TIMEOUT_S = 15.0  # longer than one blocking read
 _RETRY_FIRST_S = 0.05
 _RETRY_MAX_S = 2.0
@@ -152,7 +159,7 @@ class _Health:
 
 
 class RedisSubscription(Generic[T]):
-    """One subscriber's view of a conversation's stream, read by its own task."""
+    """One subscriber's view of a conversation's stream, fed by its bus's reader."""
 
     def __init__(self, bus: RedisBus[T], topic: str, queue_size: int) -> None:
         self._bus = bus
@@ -162,8 +169,10 @@ class RedisSubscription(Generic[T]):
         self._last_id: str | None = None
         # None wakes a waiting `batches()` (lagged, closed) without an update.
         self._queue: asyncio.Queue[_Delivery[T] | None] = asyncio.Queue(maxsize=queue_size)
-        self._task: asyncio.Task[None] | None = None
+        self._task: asyncio.Task[None] | None = None  # finds where in the stream it starts
         self._located = asyncio.Event()
+        self._position: tuple[str, int | None] = (_START, None)  # the last entry read, its number
+        self._full = False
 
     @property
     def last_id(self) -> str | None:
@@ -182,6 +191,7 @@ class RedisSubscription(Generic[T]):
         """Wait for the next update."""
         while True:
             item = await self._queue.get()
+            self._taken()
             if item is not None:
                 self._last_id = item.entry_id
                 return item.update
@@ -193,6 +203,7 @@ class RedisSubscription(Generic[T]):
             try:
                 item = self._queue.get_nowait()
             except asyncio.QueueEmpty:
+                self._taken()
                 return items
             if item is not None:
                 self._last_id = item.entry_id
@@ -213,7 +224,7 @@ class RedisSubscription(Generic[T]):
                 yield batch
 
     def close(self) -> None:
-        """Stop receiving updates and stop the reader task (safe to call twice)."""
+        """Stop receiving updates (safe to call twice)."""
         if self.closed:
             return
         self.closed = True
@@ -224,7 +235,7 @@ class RedisSubscription(Generic[T]):
 
     def _start(self, position: asyncio.Future[tuple[str, int | None]] | str) -> None:
         self._task = asyncio.get_running_loop().create_task(
-            self._read(position), name=f"redis-bus-reader:{self.topic}"
+            self._locate(position), name=f"redis-bus-locate:{self.topic}"
         )
 
     def _mark_lagged(self, why: str) -> None:
@@ -239,54 +250,71 @@ class RedisSubscription(Generic[T]):
         except asyncio.QueueFull:
             pass  # it has updates waiting: it wakes anyway
 
-    async def _read(self, position: asyncio.Future[tuple[str, int | None]] | str) -> None:
+    def _taken(self) -> None:
+        """The subscriber took updates: if it had been left out of the reads, read for it again."""
+        if self._full and not self._queue.full():
+            self._full = False
+            self._bus._reader_wanted()
+
+    @property
+    def _reading(self) -> bool:
+        """Whether the reader reads for it now: located, open, and with room for updates."""
+        return self._located.is_set() and not self.closed and not self._full
+
+    async def _locate(self, position: asyncio.Future[tuple[str, int | None]] | str) -> None:
         try:
             if isinstance(position, str):
-                entry_id, last_n = await self._bus._locate(self, position)
+                self._position = await self._bus._locate(self, position)
             else:
-                entry_id, last_n = await position
-            self._located.set()
-            await self._follow(entry_id, last_n)
+                self._position = await position
         except asyncio.CancelledError:
             raise
         except Exception:
-            logger.exception("live updates of %s: the reader failed", self.topic)
-            self._mark_lagged("the reader failed")
+            logger.exception("live updates of %s: finding where to start failed", self.topic)
+            self._mark_lagged("finding where to start failed")
+            return
+        self._located.set()
+        self._bus._reader_wanted()
 
-    async def _follow(self, entry_id: str, last_n: int | None) -> None:
-        bus = self._bus
-        key = bus._stream_key(self.topic)
-        retry = _Backoff()
-        while not self.closed:
-            try:
-                reply = await bus._redis.xread({key: entry_id}, count=_BATCH, block=bus._block_ms)
-            except RedisError as exc:
-                bus._health.failed("read", exc)
-                await retry.wait()
+    def _take(self, entries: list[_Entry[T]]) -> None:
+        """Take the entries read past its position, as many as it has room for."""
+        after = _id_key(self._position[0])
+        for entry in entries:
+            if entry.key <= after:
                 continue
-            bus._health.worked("read")
-            retry.reset()
-            for _stream, entries in reply or []:
-                for raw_id, fields in entries:
-                    entry_id = raw_id.decode()
-                    last_n = self._check_number(entry_id, fields.get(b"n"), last_n)
-                    if b"g" in fields:
-                        self._mark_lagged("updates were dropped before they reached Redis")
-                        continue
-                    update = bus._decode_entry(self.topic, entry_id, fields.get(b"u"))
-                    if update is not None:
-                        await self._queue.put(_Delivery(entry_id, update))
+            if self._queue.full():
+                self._full = True  # the rest is read again once it takes some
+                return
+            self._position = (entry.entry_id, self._check_number(entry, self._position[1]))
+            if entry.gap:
+                self._mark_lagged("updates were dropped before they reached Redis")
+            elif entry.update is not None:
+                self._queue.put_nowait(_Delivery(entry.entry_id, entry.update))
 
-    def _check_number(self, entry_id: str, raw: bytes | None, last_n: int | None) -> int | None:
-        try:
-            n = int(raw) if raw is not None else None
-        except ValueError:
-            n = None
+    def _check_number(self, entry: _Entry[T], last_n: int | None) -> int | None:
+        n = entry.number
         if n is None:
-            logger.warning("live updates of %s: entry %s has no number", self.topic, entry_id)
+            logger.warning("live updates of %s: entry %s has no number", self.topic, entry.entry_id)
         elif last_n is not None and n != last_n + 1:
             self._mark_lagged(f"entry {n} came after {last_n}: the stream was trimmed or lost")
         return n
+
+
+@dataclass(frozen=True)
+class _Entry(Generic[T]):
+    """One stream entry as read: decoded once for every subscription that takes it."""
+
+    entry_id: str
+    key: tuple[int, int]
+    number: int | None
+    gap: bool
+    update: T | None
+
+
+def _id_key(entry_id: str) -> tuple[int, int]:
+    """A stream entry id (`<ms>-<seq>`) as something that sorts like Redis sorts ids."""
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
 
 
 class RedisBus(Generic[T]):
@@ -351,6 +379,8 @@ class RedisBus(Generic[T]):
         self._writer: asyncio.Task[None] | None = None
         self._health = _Health()
         self._closed = False
+        self._reader: asyncio.Task[None] | None = None
+        self._read_wanted = asyncio.Event()
 
     # ---- the LiveBus interface ------------------------------------------------------------
 
@@ -464,9 +494,10 @@ class RedisBus(Generic[T]):
                 if subscription._task is not None:
                     tasks.append(subscription._task)
                 subscription.close()
-        if self._writer is not None:
-            _stop(self._writer)
-            tasks.append(self._writer)
+        for task in (self._writer, self._reader):
+            if task is not None:
+                _stop(task)
+                tasks.append(task)
         await asyncio.gather(*tasks, return_exceptions=True)
         for mark in self._marks:
             mark.found.cancel()
@@ -599,6 +630,61 @@ class RedisBus(Generic[T]):
 
     # ---- reading ----------------------------------------------------------------------------
 
+    def _reader_wanted(self) -> None:
+        """A subscription wants reading (new, or caught up): make sure the reader runs."""
+        self._read_wanted.set()
+        if not self._closed and (self._reader is None or self._reader.done()):
+            self._reader = asyncio.get_running_loop().create_task(
+                self._read_loop(), name="redis-bus-reader"
+            )
+
+    async def _read_loop(self) -> None:
+        """Follow every subscribed stream with one blocking read; end when nobody subscribes."""
+        retry = _Backoff()
+        while self._subscribers:
+            self._read_wanted.clear()
+            reading: dict[str, list[RedisSubscription[T]]] = defaultdict(list)
+            for topic, subscriptions in self._subscribers.items():
+                reading[topic] = [s for s in subscriptions if s._reading]
+                if not reading[topic]:
+                    del reading[topic]
+            if not reading:
+                await self._read_wanted.wait()
+                continue
+            streams: dict[KeyT, StreamIdT] = {
+                self._stream_key(topic): min((s._position[0] for s in subs), key=_id_key)
+                for topic, subs in reading.items()
+            }
+            try:
+                reply = await self._redis.xread(streams, count=_BATCH, block=self._block_ms)
+            except RedisError as exc:
+                self._health.failed("read", exc)
+                await retry.wait()
+                continue
+            self._health.worked("read")
+            retry.reset()
+            topics = {self._stream_key(topic): topic for topic in reading}
+            for raw_key, raw_entries in reply or []:
+                topic = topics[raw_key.decode()]
+                entries = [self._entry(topic, raw_id, fields) for raw_id, fields in raw_entries]
+                for subscription in reading[topic]:
+                    subscription._take(entries)
+            if reply:
+                # Let entries gather before the next read: under load one read brings many,
+                # and the reads a second stay few however many streams are followed.
+                await asyncio.sleep(_GATHER_S)
+
+    def _entry(self, topic: str, raw_id: bytes, fields: dict[bytes, bytes]) -> _Entry[T]:
+        entry_id = raw_id.decode()
+        gap = b"g" in fields
+        return _Entry(
+            entry_id=entry_id,
+            key=_id_key(entry_id),
+            number=_entry_number(fields),
+            gap=gap,
+            update=None if gap else self._decode_entry(topic, entry_id, fields.get(b"u")),
+        )
+
     async def _locate(
         self, subscription: RedisSubscription[T], after: str
     ) -> tuple[str, int | None]:
@@ -638,6 +724,7 @@ class RedisBus(Generic[T]):
             subscribers.discard(subscription)
             if not subscribers:
                 del self._subscribers[subscription.topic]
+        self._read_wanted.set()  # the reader reads for one fewer, or ends
 
 
 def _end_of(reply: object) -> tuple[str, int | None]:

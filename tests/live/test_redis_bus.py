@@ -380,20 +380,30 @@ async def test_a_redis_that_lost_its_data_makes_tabs_rebuild_and_updates_flow_ag
 # ---- lifecycle ---------------------------------------------------------------------------------
 
 
-def _readers(topic: str) -> set[asyncio.Task[Any]]:
-    return {t for t in asyncio.all_tasks() if t.get_name() == f"redis-bus-reader:{topic}"}
+def _readers() -> set[asyncio.Task[Any]]:
+    return {t for t in asyncio.all_tasks() if t.get_name() == "redis-bus-reader"}
 
 
-async def test_closing_a_subscription_stops_its_reader(buses: MakeBus, topic: str) -> None:
+async def test_one_reader_follows_every_subscription_and_stops_after_the_last(
+    buses: MakeBus, topic: str
+) -> None:
     bus = buses()
-    subscription = bus.subscribe(topic)
-    await subscription.ready()
-    assert len(_readers(topic)) == 1
-    subscription.close()
-    subscription.close()
-    await wait_for(lambda: not _readers(topic), what="the reader to stop")
+    other = f"{topic}-other"
+    first, second = bus.subscribe(topic), bus.subscribe(other)
+    await asyncio.gather(first.ready(), second.ready())
+    assert len(_readers()) == 1
     bus.publish(topic, said(1))
-    await nothing_more(subscription)
+    bus.publish(other, said(2))
+    assert numbers(await take(first, 1)) == [1]
+    assert numbers(await take(second, 1)) == [2]
+    first.close()
+    bus.publish(other, said(3))
+    assert numbers(await take(second, 1)) == [3]
+    second.close()
+    second.close()
+    await wait_for(lambda: not _readers(), what="the reader to stop")
+    bus.publish(topic, said(4))
+    await nothing_more(first)
 
 
 async def test_closing_the_bus_stops_every_task_it_started(buses: MakeBus, topic: str) -> None:
@@ -403,8 +413,9 @@ async def test_closing_the_bus_stops_every_task_it_started(buses: MakeBus, topic
     bus.subscribe(topic, after="0-0")
     bus.publish(topic, said(1))
     await bus.flush()
+    await bus.subscribe(topic).ready()
     ours = {t for t in asyncio.all_tasks() - before if t.get_name().startswith("redis-bus-")}
-    assert len(ours) == 3  # two readers, one writer
+    assert {t.get_name() for t in ours} == {"redis-bus-reader", "redis-bus-writer"}
     await bus.aclose()
     assert all(task.done() for task in ours)
     await wait_for(lambda: asyncio.all_tasks() == before, what="every task to end")

@@ -80,12 +80,13 @@ class ClusterNode:
         self._takeover_interval_s = takeover_interval_s
         self._tasks: list[asyncio.Task[None]] = []
         self._redis_failing = False
+        self._watch: TakeoverWatch | None = None
 
     def start(self, host: SessionHost) -> None:
         """Start keeping leases, answering commands and taking over (needs a running loop)."""
         if self._tasks:
             return
-        watch = TakeoverWatch(
+        self._watch = watch = TakeoverWatch(
             self.leases,
             active=host.active_conversations,
             is_local=lambda cid: cid in host.held_conversations(),
@@ -133,7 +134,8 @@ class ClusterNode:
         while True:
             await asyncio.sleep(self._renew_every_s)
             try:
-                lost = await self.leases.renew(host.held_conversations())
+                taking = self._watch.taking if self._watch else set()
+                lost = await self.leases.renew([*host.held_conversations(), *taking])
             except RedisError as exc:
                 if not self._redis_failing:
                     logger.warning("cluster: leases cannot be renewed (%s); retrying", exc)

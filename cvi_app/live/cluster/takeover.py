@@ -28,7 +28,8 @@ __all__ = ["TakeoverWatch", "unstored_updates"]
 
 logger = logging.getLogger(__name__)
 
-_PAGE = 500
+_FIRST_PAGE = 32
+"""Updates read back first: the store is behind the stream by its last write batch or so."""
 
 
 class TakeoverWatch:
@@ -41,6 +42,8 @@ class TakeoverWatch:
         take_over: Called with a conversation this process has just taken the lease of.
         interval_s: Seconds between looks.
         grace_s: Seconds a lease must stay free before it is taken.
+        concurrency: How many takeovers run at once: a process that died held many sessions,
+            and each takeover waits on the store, the API and a room join.
     """
 
     def __init__(
@@ -52,6 +55,7 @@ class TakeoverWatch:
         take_over: Callable[[str], Awaitable[None]],
         interval_s: float = 0.5,
         grace_s: float = 2.0,
+        concurrency: int = 16,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._leases = leases
@@ -62,6 +66,10 @@ class TakeoverWatch:
         self.grace_s = grace_s
         self._clock = clock
         self._free_since: dict[str, float] = {}
+        self._slots = asyncio.Semaphore(concurrency)
+        self.taking: set[str] = set()
+        """Conversations whose lease this process took and whose session is not running yet:
+        their leases are renewed with those of the running sessions."""
 
     async def run(self) -> None:
         """Look and take over until cancelled (failures are logged and looked at again)."""
@@ -83,22 +91,26 @@ class TakeoverWatch:
         now = self._clock()
         free = {cid for cid, holder in holders.items() if holder is None}
         self._free_since = {cid: self._free_since.get(cid, now) for cid in free}
-        taken: list[str] = []
-        for cid in sorted(free):
-            if now - self._free_since[cid] < self.grace_s:
-                continue
+        due = [cid for cid in sorted(free) if now - self._free_since[cid] >= self.grace_s]
+        results = await asyncio.gather(*(self._take(cid) for cid in due))
+        return [cid for cid, taken in zip(due, results, strict=True) if taken]
+
+    async def _take(self, cid: str) -> bool:
+        async with self._slots:
             if not await self._leases.acquire(cid):
-                continue  # another process was quicker
+                return False  # another process was quicker
             self._free_since.pop(cid, None)
+            self.taking.add(cid)
             logger.info("takeover %s: nobody held it; taking it over", cid)
             try:
                 await self._take_over(cid)
             except Exception:
                 logger.exception("takeover %s: failed", cid)
                 await self._leases.release(cid)
-            else:
-                taken.append(cid)
-        return taken
+                return False
+            finally:
+                self.taking.discard(cid)
+            return True
 
 
 async def unstored_updates(
@@ -115,7 +127,7 @@ async def unstored_updates(
         The events and sends numbered past `stored_upto` (to store now), oldest first, and the
         highest update id in the stream (0 when it is empty).
     """
-    limit = _PAGE
+    limit = _FIRST_PAGE
     while True:
         updates, _end = await bus.recent(conversation_id, limit)
         numbered = [u for u in updates if u.update_id]

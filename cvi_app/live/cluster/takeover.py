@@ -96,21 +96,22 @@ class TakeoverWatch:
         return [cid for cid, taken in zip(due, results, strict=True) if taken]
 
     async def _take(self, cid: str) -> bool:
-        async with self._slots:
-            if not await self._leases.acquire(cid):
-                return False  # another process was quicker
-            self._free_since.pop(cid, None)
-            self.taking.add(cid)
-            logger.info("takeover %s: nobody held it; taking it over", cid)
-            try:
+        # The lease at once, so no other process starts on it too; the rejoin when a slot frees.
+        if not await self._leases.acquire(cid):
+            return False  # another process was quicker
+        self._free_since.pop(cid, None)
+        self.taking.add(cid)
+        try:
+            async with self._slots:
+                logger.info("takeover %s: nobody held it; taking it over", cid)
                 await self._take_over(cid)
-            except Exception:
-                logger.exception("takeover %s: failed", cid)
-                await self._leases.release(cid)
-                return False
-            finally:
-                self.taking.discard(cid)
-            return True
+        except Exception:
+            logger.exception("takeover %s: failed", cid)
+            await self._leases.release(cid)
+            return False
+        finally:
+            self.taking.discard(cid)
+        return True
 
 
 async def unstored_updates(

@@ -15,10 +15,13 @@ export REFLEX_USE_SYSTEM_BUN := 1
 export REFLEX_CHECK_LATEST_VERSION := 0
 export REFLEX_TELEMETRY_ENABLED := false
 
-.PHONY: help setup run run-prod test lint bench migrate system-deps clean
+WORKERS ?= 2
+
+.PHONY: help setup run run-prod run-cluster test lint bench migrate system-deps clean
 
 help:
 	@echo "make run    start CVI Studio on http://localhost:3000 (sandbox mode without TAVUS_API_KEY)"
+	@echo "make run-cluster WORKERS=2   the cluster shape here: PostgreSQL, Redis, N app processes"
 	@echo "make test   set up everything and run every test suite (unit, integration, browser)"
 	@echo "make bench  run the benchmarks and print one table"
 
@@ -47,6 +50,11 @@ run: setup migrate
 
 run-prod: setup migrate
 	$(VENV)/bin/reflex run --env prod
+
+# The cluster shape on this machine (scripts/run_cluster.py): PostgreSQL, Redis, the sandbox
+# service without TAVUS_API_KEY, and WORKERS app processes on ports 8001, 8002, ...
+run-cluster: setup system-deps
+	$(PY) -m scripts.run_cluster --workers $(WORKERS)
 
 # Debian packages the tests drive for real: Chromium, PostgreSQL, Redis.
 system-deps:

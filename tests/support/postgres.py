@@ -139,15 +139,19 @@ def _log_tail(log: Path) -> str:
 
 
 @contextlib.contextmanager
-def running_postgres() -> Iterator[PostgresServer]:
+def running_postgres(parent: Path | None = None) -> Iterator[PostgresServer]:
     """Start a throwaway server; stop it and delete its files when the block ends.
+
+    Args:
+        parent: The folder its files go in (a new one inside); the system's temporary folder
+            when None.
 
     Raises:
         PostgresUnavailable: The binaries are missing or the server did not start.
     """
     bindir = find_server_bin()
     prefix = _as_service_user()
-    root = Path(tempfile.mkdtemp(prefix="cvi-pg-"))
+    root = Path(tempfile.mkdtemp(prefix="cvi-pg-", dir=parent))
     data_dir = root / "data"
     log = root / "server.log"
     if prefix:

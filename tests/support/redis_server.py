@@ -193,14 +193,18 @@ def find_binary() -> str:
 
 
 @contextlib.contextmanager
-def running_redis() -> Iterator[RedisServer]:
+def running_redis(parent: Path | None = None) -> Iterator[RedisServer]:
     """Start a throwaway server; stop it and delete its files when the block ends.
+
+    Args:
+        parent: The folder its files go in (a new one inside); the system's temporary folder
+            when None.
 
     Raises:
         RedisUnavailable: The binary is missing or the server did not start.
     """
     binary = find_binary()
-    root = Path(tempfile.mkdtemp(prefix="cvi-redis-"))
+    root = Path(tempfile.mkdtemp(prefix="cvi-redis-", dir=parent))
     server = RedisServer(binary, root)
     try:
         server.start()

@@ -16,6 +16,7 @@ import contextlib
 import functools
 import logging
 
+from limits.storage import RedisStorage
 from pydantic import BaseModel, Field
 
 from cvi_app.access.start_limits import StartLimiter
@@ -110,6 +111,7 @@ class SessionManager:
             per_browser=settings.start_limit_browser,
             per_address=settings.start_limit_address,
             live_per_browser=settings.live_limit_browser,
+            storage=RedisStorage(redis_url) if redis_url else None,
         )
 
     # ---- the REST side --------------------------------------------------------------
@@ -148,8 +150,10 @@ class SessionManager:
         """
         if not owner:
             raise NotAllowedError("Your browser has no session yet; reload the page.")
-        self.start_limits.check(
-            owner=owner, address=address, live=len(self.live_conversations(owner=owner))
+        live = await self.live_conversations(owner=owner)
+        # In a thread: with several processes the counts are in Redis.
+        await asyncio.to_thread(
+            self.start_limits.check, owner=owner, address=address, live=len(live)
         )
         callback_url, attempt = self.orphans.mark(self.settings.webhook_url())
         try:
@@ -472,9 +476,24 @@ class SessionManager:
             logger.info("takeover %s: stored %d updates the old holder had not", cid, len(missing))
         return max(stored, highest)
 
-    def live_conversations(self, *, owner: str) -> list[str]:
-        """Ids of the owner's conversations that are live in this process."""
-        return [cid for cid in self._sessions if is_owner(self._owners.get(cid), owner)]
+    async def live_conversations(self, *, owner: str) -> list[str]:
+        """Ids of the owner's live conversations.
+
+        In this process; in the cluster, those any process holds (the store's active ones).
+        """
+        local = [cid for cid in self._sessions if is_owner(self._owners.get(cid), owner)]
+        if self.cluster is None or not owner:
+            return local
+        rows = await run_in_transaction(
+            get_engine(),
+            functools.partial(
+                list_active_conversations,
+                mode=self.settings.mode,
+                owner_session=owner,
+                limit=self.settings.live_limit_browser + len(local) + 50,
+            ),
+        )
+        return [*local, *(r.conversation_id for r in rows if r.conversation_id not in local)]
 
     # ---- after a restart, and ends the API confirmed ------------------------------------
 

@@ -107,7 +107,7 @@ class HomeState(rx.State):
             return
         async with self:
             owner = (await self.get_state(AppState)).ensure_owner()
-        live = await _live(manager.live_conversations(owner=owner), owner, catalog)
+        live = await _live(await manager.live_conversations(owner=owner), owner, catalog)
         async with self:
             self.live = live
             self.catalog_error = ""

@@ -147,6 +147,7 @@ def list_active_conversations(
     mode: str | None = None,
     created_before: datetime | None = None,
     after_id: str | None = None,
+    owner_session: str | None = None,
     limit: int = 100,
 ) -> list[Conversation]:
     """Conversations recorded `active`, by id, one page at a time (for the start-up reconcile).
@@ -159,13 +160,18 @@ def list_active_conversations(
         mode: Only conversations of this mode (`sandbox` or `tavus`).
         created_before: Only conversations created before this moment.
         after_id: Only conversations whose id sorts after this one (the previous page's last).
+        owner_session: Only conversations this browser created (a blank one owns nothing).
         limit: Page size (1..1000).
 
     Returns:
         Up to `limit` conversations, ascending by id.
     """
     check_limit(limit)
+    if owner_session is not None and not owner_session:
+        return []
     conditions = [col(Conversation.status) == "active"]
+    if owner_session is not None:
+        conditions.append(col(Conversation.owner_session) == owner_session)
     if mode is not None:
         conditions.append(col(Conversation.mode) == mode)
     if created_before is not None:

@@ -49,7 +49,7 @@ async def test_a_started_conversation_is_recorded_with_its_owner_and_its_room_is
     assert row.conversation_url == conversation.conversation_url
     session = manager.session_for(cid, owner="tab-a")
     assert session.status == "live"
-    assert manager.live_conversations(owner="tab-a") == [cid]
+    assert await manager.live_conversations(owner="tab-a") == [cid]
     assert manager.live_session(cid) is session
     join_url = manager.join_url(cid)
     assert join_url.startswith(str(conversation.conversation_url))
@@ -75,7 +75,7 @@ async def test_another_owner_can_neither_use_nor_end_a_conversation(
         manager.session_for("c-unknown", owner="tab-a")
     with pytest.raises(NotAllowedError):
         await manager.end_conversation(cid, owner="tab-b")
-    assert manager.live_conversations(owner="tab-b") == []
+    assert await manager.live_conversations(owner="tab-b") == []
     assert manager.session_for(cid, owner="tab-a").status == "live"
     response = await mounted_sandbox.api.get(f"/v2/conversations/{cid}")
     assert response.json()["status"] == "active"
@@ -103,7 +103,7 @@ async def test_ending_a_conversation_ends_it_for_everyone_and_records_why(
     assert session.ended and session.end_reason == "end_conversation_endpoint_hit"
     with pytest.raises(SessionError, match="not live"):
         manager.session_for(cid, owner="tab-a")
-    assert manager.live_conversations(owner="tab-a") == []
+    assert await manager.live_conversations(owner="tab-a") == []
     assert manager.live_session(cid) is None and manager.join_url(cid) == ""
     response = await mounted_sandbox.api.get(f"/v2/conversations/{cid}")
     assert response.json()["status"] == "ended"
@@ -123,7 +123,7 @@ async def test_a_start_the_api_refuses_is_reported_and_nothing_is_recorded(
     assert refused.value.message in describe_error(refused.value)
     with session_scope(engine) as s:
         assert list(s.exec(select(Conversation))) == []
-    assert manager.live_conversations(owner="tab-a") == []
+    assert await manager.live_conversations(owner="tab-a") == []
 
 
 async def test_the_catalog_lists_the_sandbox_personas_and_replicas(

@@ -47,7 +47,7 @@ def creates(sandbox: LiveSandbox) -> int:
 async def assert_nothing_left(
     manager: SessionManager, sandbox: LiveSandbox, engine: Engine
 ) -> None:
-    assert manager.live_conversations(owner=OWNER) == []
+    assert await manager.live_conversations(owner=OWNER) == []
     assert stored_conversations(engine) == []
     assert await active_at_api(sandbox) == []
 
@@ -173,7 +173,7 @@ async def test_a_create_slower_than_the_timeout_is_reported_and_its_late_convers
     message = describe_error(timed_out.value)
     assert message.startswith("The Tavus API did not answer in time (")
     assert f"within {API_TIMEOUT:g}s" in message and message.endswith("try again.")
-    assert manager.live_conversations(owner=OWNER) == []
+    assert await manager.live_conversations(owner=OWNER) == []
     assert stored_conversations(engine) == []
     # The conversation the API made after the app gave up is found and ended, not billed on.
     registry = mounted_sandbox.parts.registry
@@ -204,7 +204,7 @@ async def test_a_room_that_cannot_be_joined_ends_the_new_conversation_and_record
     message = describe_error(failed.value)
     assert message.startswith("Could not connect to the conversation's room:")
     assert "no such room" in message
-    assert manager.live_conversations(owner=OWNER) == []
+    assert await manager.live_conversations(owner=OWNER) == []
     assert manager.live_session("c-ghost") is None and manager.join_url("c-ghost") == ""
     [row] = stored_conversations(engine)
     assert (row.conversation_id, row.status) == ("c-ghost", "ended")

@@ -43,7 +43,7 @@ async def test_start_opens_the_room_of_a_conversation_this_browser_owns(
 
     await tab.run(HomeState.start)
 
-    [cid] = app_manager.live_conversations(owner=tab.identity)
+    [cid] = await app_manager.live_conversations(owner=tab.identity)
     assert tab.redirects() == [f"/room/{cid}"]
     assert tab.toasts() == [] and home.starting is False
     with session_scope(engine) as s:
@@ -66,7 +66,7 @@ async def test_a_double_click_on_start_starts_one_conversation(
     for click in clicks:
         await tab.finished(click, what="a click on Start")
 
-    [cid] = app_manager.live_conversations(owner=tab.identity)
+    [cid] = await app_manager.live_conversations(owner=tab.identity)
     assert tab.redirects() == [f"/room/{cid}"]
 
 
@@ -81,7 +81,7 @@ async def test_an_option_the_server_refuses_is_named_and_nothing_starts(
 
     [toast] = tab.toasts()
     assert toast.startswith("Max call duration must be a whole number of seconds")
-    assert app_manager.live_conversations(owner=tab.identity) == []
+    assert await app_manager.live_conversations(owner=tab.identity) == []
     assert tab.redirects() == [] and home.starting is False
 
 
@@ -97,4 +97,4 @@ async def test_a_browser_without_an_identity_is_told_to_reload_and_nothing_start
         "Could not start the conversation: Your browser has no session yet; reload the page."
     ]
     assert tab.redirects() == [] and home.starting is False
-    assert app_manager.live_conversations(owner="") == []
+    assert await app_manager.live_conversations(owner="") == []

@@ -264,4 +264,4 @@ async def test_a_tavus_start_whose_room_cannot_be_joined_says_why_and_ends_the_c
         assert row is not None
         assert row.status == "ended"
         assert row.shutdown_reason == f"start failed: {message}"
-    assert manager.live_conversations(owner="tab-a") == []
+    assert await manager.live_conversations(owner="tab-a") == []

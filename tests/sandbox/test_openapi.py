@@ -213,6 +213,16 @@ def _use_existing_ids(case: Case, target: Target, data: st.DataObject) -> None:
     for name in ("replica_id", "face_id"):
         if name in params:
             params[name] = data.draw(st.sampled_from(REPLICA_IDS))
+    body = case.body
+    if (
+        (case.method.upper(), case.path) == ("POST", "/v2/conversations")
+        and isinstance(body, dict)
+        and body.get("persona_id") in target.user_persona_ids
+        and not body.get("replica_id")
+    ):
+        # As at Tavus, a persona without a default replica needs one named (the user personas
+        # have none, and a PATCH case may take one away): a valid request names one.
+        body["replica_id"] = data.draw(st.sampled_from(REPLICA_IDS))
 
 
 def _negative_auth(case: Case) -> bool:

@@ -29,7 +29,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cvi_app.config import stored_secret
-from tests.support.app_server import ROOT, VENV_BIN, private_web_dir
+from tests.support.app_server import (
+    ROOT,
+    VENV_BIN,
+    private_web_dir,
+    reflex_run_command,
+    stop_process_group,
+)
 from tests.support.postgres import PostgresServer, running_postgres
 from tests.support.redis_server import RedisServer, running_redis
 from tests.support.sandbox_service import run_sandbox_service
@@ -136,15 +142,7 @@ def start_app(app: AppProcess, env: dict[str, str]) -> None:
     """Start `reflex run` for one process, its output going to its log."""
     with app.log.open("ab") as log:
         app.process = subprocess.Popen(
-            [
-                str(VENV_BIN / "reflex"),
-                "run",
-                "--env",
-                "prod",
-                "--single-port",
-                "--backend-port",
-                str(app.port),
-            ],
+            reflex_run_command(app.port),
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -173,17 +171,9 @@ def wait_until_up(app: AppProcess, stopping: threading.Event) -> bool:
 
 
 def stop_app(app: AppProcess) -> None:
-    """SIGTERM the process's group (Reflex and its workers), then SIGKILL what is left."""
-    if app.process is None or app.process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(app.process.pid, signal.SIGTERM)
-    try:
-        app.process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(app.process.pid, signal.SIGKILL)
-        app.process.wait()
+    """Stop one process (its whole group), if it runs."""
+    if app.process is not None and app.process.poll() is None:
+        stop_process_group(app.process)
 
 
 @contextlib.contextmanager

@@ -91,6 +91,32 @@ def _app_env(workdir: Path, port: int, extra: dict[str, str] | None) -> dict[str
     return env
 
 
+def reflex_run_command(port: int, *options: str) -> list[str]:
+    """The command that runs the app in production on one port (frontend and backend)."""
+    return [
+        str(VENV_BIN / "reflex"),
+        "run",
+        "--env",
+        "prod",
+        "--single-port",
+        "--backend-port",
+        str(port),
+        *options,
+    ]
+
+
+def stop_process_group(proc: subprocess.Popen) -> None:
+    """SIGTERM the process's group (Reflex and its workers), then SIGKILL what is left."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 @contextlib.contextmanager
 def start_app_server(
     workdir: Path,
@@ -118,17 +144,7 @@ def start_app_server(
     log_path = workdir / "app.log"
     with log_path.open("a") as log:
         proc = subprocess.Popen(
-            [
-                str(VENV_BIN / "reflex"),
-                "run",
-                "--env",
-                "prod",
-                "--single-port",
-                "--backend-port",
-                str(port),
-                "--loglevel",
-                "info",
-            ],
+            reflex_run_command(port, "--loglevel", "info"),
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -147,7 +163,7 @@ def start_app_server(
             pid=proc.pid,
         )
     finally:
-        _stop(proc)
+        stop_process_group(proc)
 
 
 def _wait_until_up(url: str, proc: subprocess.Popen, log_path: Path, timeout: float) -> None:
@@ -162,14 +178,3 @@ def _wait_until_up(url: str, proc: subprocess.Popen, log_path: Path, timeout: fl
                 return
         time.sleep(0.5)
     raise RuntimeError(f"app not up after {timeout}s:\n{log_path.read_text()[-4000:]}")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()

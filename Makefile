@@ -17,11 +17,12 @@ export REFLEX_TELEMETRY_ENABLED := false
 
 WORKERS ?= 2
 
-.PHONY: help setup run run-prod run-cluster test lint bench migrate system-deps clean
+.PHONY: help setup run run-prod run-cluster admin test lint bench migrate system-deps clean
 
 help:
 	@echo "make run    start CVI Studio on http://localhost:3000 (sandbox mode without TAVUS_API_KEY)"
 	@echo "make run-cluster WORKERS=2   the cluster shape here: PostgreSQL, Redis, N app processes"
+	@echo "make admin EMAIL=you@example.com   create the first admin (sign-in)"
 	@echo "make test   set up everything and run every test suite (unit, integration, browser)"
 	@echo "make bench  run the benchmarks and print one table"
 
@@ -55,6 +56,11 @@ run-prod: setup migrate
 # service without TAVUS_API_KEY, and WORKERS app processes on ports 8001, 8002, ...
 run-cluster: setup system-deps
 	$(PY) -m scripts.run_cluster --workers $(WORKERS)
+
+# The first admin (asks for the password): make admin EMAIL=ada@example.com
+admin: setup migrate
+	@test -n "$(EMAIL)" || { echo "Name the admin: make admin EMAIL=you@example.com"; exit 1; }
+	$(PY) -m cvi_app.accounts create-admin --email "$(EMAIL)"
 
 # Debian packages the tests drive for real: Chromium, PostgreSQL, Redis.
 system-deps:

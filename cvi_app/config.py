@@ -42,6 +42,8 @@ SECRET_KEY_FILE = Path(".data") / "secret_key"
 # How many starts a browser, and an address, may make (the `limits` library's notation).
 DEFAULT_START_LIMIT_BROWSER = "5/minute;30/hour"
 DEFAULT_START_LIMIT_ADDRESS = "20/minute;100/hour"
+DEFAULT_SIGN_IN_LIMIT_ACCOUNT = "5/minute;30/hour"
+DEFAULT_SIGN_IN_LIMIT_ADDRESS = "20/minute;200/hour"
 
 
 def stored_webhook_secret(path: Path = SECRET_FILE) -> str:
@@ -122,6 +124,24 @@ class Settings(BaseSettings):
     live_limit_browser: int = Field(
         default=3, ge=1, le=1000, validation_alias="CVI_LIVE_LIMIT_BROWSER"
     )
+    live_limit_team: int = Field(
+        default=25,
+        ge=1,
+        le=100_000,
+        validation_alias="CVI_LIVE_LIMIT_TEAM",
+        description="Live conversations the whole team may hold at once (with accounts).",
+    )
+    accounts: bool | None = Field(
+        default=None,
+        validation_alias="CVI_ACCOUNTS",
+        description="Sign-in for the studio; always on in tavus mode, off by default in sandbox.",
+    )
+    sign_in_limit_account: str = Field(
+        default=DEFAULT_SIGN_IN_LIMIT_ACCOUNT, validation_alias="CVI_SIGN_IN_LIMIT_ACCOUNT"
+    )
+    sign_in_limit_address: str = Field(
+        default=DEFAULT_SIGN_IN_LIMIT_ADDRESS, validation_alias="CVI_SIGN_IN_LIMIT_ADDRESS"
+    )
 
     @field_validator(
         "tavus_api_key",
@@ -129,6 +149,7 @@ class Settings(BaseSettings):
         "sandbox_url",
         "sandbox_public_url",
         "dev_pages",
+        "accounts",
         mode="before",
     )
     @classmethod
@@ -185,7 +206,12 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 32 characters")
         return value
 
-    @field_validator("start_limit_browser", "start_limit_address")
+    @field_validator(
+        "start_limit_browser",
+        "start_limit_address",
+        "sign_in_limit_account",
+        "sign_in_limit_address",
+    )
     @classmethod
     def _rate_limits(cls, value: str) -> str:
         from limits import parse_many
@@ -214,6 +240,15 @@ class Settings(BaseSettings):
     def mode(self) -> Mode:
         """`tavus` when an API key is set, `sandbox` otherwise."""
         return "tavus" if self.tavus_api_key is not None else "sandbox"
+
+    @property
+    def accounts_on(self) -> bool:
+        """Whether people sign in to the studio.
+
+        Always with Tavus (every start spends credits); in sandbox mode when `CVI_ACCOUNTS`
+        turns it on.
+        """
+        return self.mode == "tavus" or bool(self.accounts)
 
     @property
     def sandbox_mounted(self) -> bool:

@@ -3,16 +3,23 @@
 import contextlib
 
 import reflex as rx
+from limits.storage import RedisStorage
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+import cvi_app.accounts.models  # noqa: F401  (the accounts' tables, likewise)
 import cvi_app.store.models  # noqa: F401  (the store's tables, for `reflex db makemigrations`)
 from cvi_app.access.owner_cookie import owner_cookies
 from cvi_app.access.web_guard import ASGIApp, WebGuard
+from cvi_app.accounts.routes import SignInLimiter, sign_in_routes
+from cvi_app.accounts.sign_in_cookie import SignInCookies
 from cvi_app.config import get_settings, sandbox_api_key
 from cvi_app.exports import export_routes
+from cvi_app.live.bus_factory import configured_redis_url
 from cvi_app.live.manager import get_manager
 from cvi_app.live.reconcile import reconcile_at_startup
+from cvi_app.pages.accounts import accounts
+from cvi_app.pages.audit import audit
 from cvi_app.pages.component_demo import ROUTE as DEV_ROUTE
 from cvi_app.pages.component_demo import component_demo, dev_pages_enabled
 from cvi_app.pages.conversation import conversation
@@ -20,12 +27,16 @@ from cvi_app.pages.history import history
 from cvi_app.pages.home import home
 from cvi_app.pages.not_found import not_found
 from cvi_app.pages.room import room
+from cvi_app.pages.sign_in import sign_in
 from cvi_app.sandbox.app import MountedSandbox, create_sandbox_app
 from cvi_app.state import AppState
+from cvi_app.state.accounts_state import AccountsState
+from cvi_app.state.audit_state import AuditState
 from cvi_app.state.conversation_state import ConversationState, TimelinePager, TranscriptPager
 from cvi_app.state.history_state import HistoryState
 from cvi_app.state.home_state import HomeState
 from cvi_app.state.room_state import RoomState
+from cvi_app.state.sign_in_state import SignInState
 from cvi_app.store import get_engine
 from cvi_app.webhooks import webhook_routes
 
@@ -55,6 +66,15 @@ def _extra_routes() -> Starlette:
             on_verified_end=lambda cid, reason: get_manager().close_ended(cid, reason=reason),
         ),
         *export_routes(engine_factory=get_engine, cookies=owner_cookies(settings)),
+        *sign_in_routes(
+            cookies=SignInCookies(secure=settings.secure_cookies),
+            origins=lambda: rx.config.get_config().cors_allowed_origins,
+            limiter=SignInLimiter(
+                per_account=settings.sign_in_limit_account,
+                per_address=settings.sign_in_limit_address,
+                storage=RedisStorage(redis_url) if (redis_url := configured_redis_url()) else None,
+            ),
+        ),
     ]
     # With a Tavus key, Tavus itself is used; with CVI_SANDBOX_URL, the sandbox service.
     if settings.sandbox_mounted:
@@ -124,5 +144,23 @@ app.add_page(
         TranscriptPager.load,
         TimelinePager.load,
     ],
+)
+app.add_page(
+    sign_in,
+    route="/sign-in",
+    title="CVI Studio: sign in",
+    on_load=[AppState.load_mode, SignInState.load],
+)
+app.add_page(
+    accounts,
+    route="/accounts",
+    title="CVI Studio: accounts",
+    on_load=[AppState.load_mode, AccountsState.load],
+)
+app.add_page(
+    audit,
+    route="/audit",
+    title="CVI Studio: audit log",
+    on_load=[AppState.load_mode, AuditState.load],
 )
 app.add_page(not_found, route="404", title="CVI Studio: page not found", on_load=AppState.load_mode)

@@ -2,8 +2,8 @@
 
 Every start can spend Tavus credits for up to its maximum duration, so starts are metered per
 browser (its owner identity) and per client address, in moving windows (the `limits`
-library), and a browser may hold only so many live conversations at once. When accounts come,
-the account takes the browser's place as the key.
+library), and a browser may hold only so many live conversations at once. With accounts, the
+signed-in account takes the browser's place as the key, and the live limit is the team's.
 """
 
 from __future__ import annotations
@@ -45,15 +45,23 @@ class StartLimiter:
         self.live_per_browser = live_per_browser
         self._limiter = MovingWindowRateLimiter(storage or MemoryStorage())
 
-    def check(self, *, owner: str, address: str | None, live: int) -> None:
+    def check(
+        self, *, owner: str, address: str | None, live: int, team_limit: int | None = None
+    ) -> None:
         """Count one start, or raise `StartLimited` (counting nothing) when a limit is reached.
 
         Args:
-            owner: The browser's owner identity.
+            owner: Who starts: the browser's owner identity, or the signed-in account.
             address: The client's address, when known.
-            live: How many live conversations the browser holds now.
+            live: How many live conversations the browser (or, with accounts, the team) holds.
+            team_limit: With accounts: how many the team may hold (in place of the browser's).
         """
-        if live >= self.live_per_browser:
+        if team_limit is not None and live >= team_limit:
+            raise StartLimited(
+                f"Your team already has {live} live conversations, the most it may have at "
+                "once; end one before starting another."
+            )
+        if team_limit is None and live >= self.live_per_browser:
             raise StartLimited(
                 f"You already have {live} live conversations; end one before starting another."
             )

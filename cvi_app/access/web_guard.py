@@ -6,6 +6,8 @@
   websocket handshake (`Set-Cookie` on the accept). The Reflex websocket then sees only the
   owner *identity* the cookie proves, in place of the browser's `Cookie` header, so neither the
   cookie nor anything a page script set reaches Reflex state, its logs, or its error traces.
+  A browser signed in to an account (`cvi_app.accounts`) has its sign-in token passed the same
+  way, as the token's hash.
 - Upload bodies over `max_upload_bytes` are refused before Reflex reads them.
 """
 
@@ -17,8 +19,15 @@ from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
 from cvi_app.access.owner_cookie import OwnerCookies, owner_identity
+from cvi_app.accounts.sign_in_cookie import SignInCookies, token_hash
 
-__all__ = ["IDENTITY_COOKIE", "MAX_UPLOAD_BYTES", "WebGuard", "content_security_policy"]
+__all__ = [
+    "IDENTITY_COOKIE",
+    "MAX_UPLOAD_BYTES",
+    "SIGN_IN_COOKIE",
+    "WebGuard",
+    "content_security_policy",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +39,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 # What the Reflex websocket's `Cookie` header holds instead of the browser's cookies.
 IDENTITY_COOKIE = "cvi_identity"
+SIGN_IN_COOKIE = "cvi_signed_in"
 EVENT_PATH = "/_event"
 UPLOAD_PATH = "/_upload"
 # The WAV echo is the only upload: 60 s of 48 kHz stereo 32-bit audio is about 23 MB.
@@ -88,6 +98,7 @@ class WebGuard:
     Args:
         app: The backend.
         cookies: Mints and checks owner cookies.
+        sign_in: Reads sign-in cookies (default: those of the same site as `cookies`).
         max_upload_bytes: The largest upload body accepted.
         connect_origins: Other origins the pages may connect to (see `content_security_policy`).
     """
@@ -99,9 +110,11 @@ class WebGuard:
         cookies: OwnerCookies,
         max_upload_bytes: int = MAX_UPLOAD_BYTES,
         connect_origins: Sequence[str] = (),
+        sign_in: SignInCookies | None = None,
     ) -> None:
         self.app = app
         self.cookies = cookies
+        self.sign_in = sign_in or SignInCookies(secure=cookies.secure)
         self.max_upload_bytes = max_upload_bytes
         self._headers = _security_headers(secure=cookies.secure, connect_origins=connect_origins)
 
@@ -115,14 +128,19 @@ class WebGuard:
             await self.app(scope, receive, send)
 
     async def _event_socket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        token = self.cookies.token_from_header(_header(scope, b"cookie"))
+        header = _header(scope, b"cookie")
+        token = self.cookies.token_from_header(header)
         minted = token is None
         if token is None:
             token = self.cookies.mint()
+        proven = f"{IDENTITY_COOKIE}={owner_identity(token)}"
+        signed_in = self.sign_in.token_from_header(header)
+        if signed_in is not None:
+            proven += f"; {SIGN_IN_COOKIE}={token_hash(signed_in)}"
         scope = dict(scope)
         scope["headers"] = [
             *((k, v) for k, v in scope.get("headers", []) if k.lower() != b"cookie"),
-            (b"cookie", f"{IDENTITY_COOKIE}={owner_identity(token)}".encode()),
+            (b"cookie", proven.encode()),
         ]
         set_cookie = self.cookies.set_cookie_header(token).encode()
 

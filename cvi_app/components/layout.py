@@ -9,6 +9,8 @@ from collections.abc import Callable
 import reflex as rx
 
 from cvi_app import styles
+from cvi_app.accounts.routes import SIGN_OUT_PATH
+from cvi_app.components.native_form import native_form
 from cvi_app.state import AppState
 
 MAIN_ID = "main"
@@ -42,16 +44,47 @@ def mode_badge(mode: rx.Var[str]) -> rx.Component:
     )
 
 
+def _account_menu() -> rx.Component:
+    """Who is signed in, and the way out (a form the browser posts: the cookie is HttpOnly)."""
+    return rx.hstack(
+        rx.text(AppState.signed_in_email, " (", AppState.signed_in_role, ")", size="2"),
+        native_form(
+            rx.button("Sign out", type="submit", variant="soft", size="1"),
+            path=SIGN_OUT_PATH,
+        ),
+        align="center",
+        spacing="2",
+        id="account-menu",
+    )
+
+
 def _header() -> rx.Component:
     return rx.el.header(
         rx.hstack(
             rx.link(rx.text("CVI Studio", size="6", weight="bold"), href="/", underline="none"),
             mode_badge(AppState.mode),
             rx.spacer(),
-            rx.el.nav(rx.link("History", href="/history"), aria_label="Main"),
+            rx.el.nav(
+                rx.hstack(
+                    rx.link("History", href="/history"),
+                    rx.cond(
+                        AppState.signed_in_role == "admin",
+                        rx.fragment(
+                            rx.link("Accounts", href="/accounts"),
+                            rx.link("Audit log", href="/audit"),
+                        ),
+                    ),
+                    spacing="4",
+                    wrap="wrap",
+                    align="center",
+                ),
+                aria_label="Main",
+            ),
+            rx.cond(AppState.signed_in_email != "", _account_menu()),
             align="center",
             width="100%",
             padding_y="1rem",
+            wrap="wrap",
         ),
         style={"width": "100%"},
     )

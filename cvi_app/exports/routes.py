@@ -19,6 +19,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from cvi_app.access.owner_cookie import OwnerCookies
+from cvi_app.accounts.audit import record_action
+from cvi_app.accounts.sessions import caller_from_header
+from cvi_app.accounts.sign_in_cookie import SignInCookies
 from cvi_app.exports.records import load_raw_records, load_transcript
 from cvi_app.exports.render import raw_jsonl, transcript_json, transcript_markdown
 from cvi_app.exports.webvtt import transcript_webvtt
@@ -70,23 +73,33 @@ def export_path(conversation_id: str, fmt: str) -> str:
     return EXPORT_PATH.format(conversation_id=conversation_id, fmt=fmt)
 
 
-def export_routes(*, engine_factory: Callable[[], Engine], cookies: OwnerCookies) -> list[Route]:
+def export_routes(
+    *,
+    engine_factory: Callable[[], Engine],
+    cookies: OwnerCookies,
+    sign_ins: SignInCookies | None = None,
+) -> list[Route]:
     """The export downloads as Starlette routes, for the app or a test server.
 
     Args:
         engine_factory: Returns the store's engine (called per request).
         cookies: Reads the owner identity from the browser's owner cookie.
+        sign_ins: Reads the sign-in cookie (with accounts on, the account's role decides).
 
     Returns:
         One `GET` route serving every format.
     """
+    sign_ins = sign_ins or SignInCookies(secure=cookies.secure)
 
     async def download(request: Request) -> Response:
         cid = str(request.path_params["conversation_id"])
         fmt = EXPORT_FORMATS.get(str(request.path_params["fmt"]))
         if fmt is None:
             return _not_found()
-        owner = cookies.identity_from_header(request.headers.get("cookie"))
+        caller = await caller_from_header(
+            request.headers.get("cookie"), owners=cookies, sign_ins=sign_ins
+        )
+        owner = caller.owner_for("read")
         spec = fmt
 
         def work(session: Session) -> str | None:
@@ -101,6 +114,7 @@ def export_routes(*, engine_factory: Callable[[], Engine], cookies: OwnerCookies
         if body is None:
             logger.info("export of %s refused: not this browser's conversation", cid[:128])
             return _not_found()
+        await record_action(caller, f"exported {fmt.suffix}", conversation_id=cid)
         filename = f"{_UNSAFE_FILENAME.sub('_', cid)[:100]}-{fmt.suffix}"
         return Response(
             body,

@@ -19,6 +19,7 @@ import logging
 from limits.storage import RedisStorage
 from pydantic import BaseModel, Field
 
+from cvi_app.access.caller import TEAM_OWNER
 from cvi_app.access.start_limits import StartLimiter
 from cvi_app.config import Settings, get_settings, sandbox_api_key
 from cvi_app.live.bus import LiveBus
@@ -139,21 +140,32 @@ class SessionManager:
         return list(personas.data), list(replicas.data)
 
     async def start_conversation(
-        self, *, owner: str, options: StartOptions, address: str | None = None
+        self,
+        *,
+        owner: str,
+        options: StartOptions,
+        address: str | None = None,
+        started_by: str | None = None,
     ) -> Conversation:
         """Create a conversation through the API, record it, and join its room.
 
-        Starts are metered per browser (`owner`) and per client `address` before anything is
-        created (`StartLimited` says why one is refused). A start that fails leaves nothing
-        behind: no session, and no conversation left running at the API (one created before the
-        failure, or created late after a timeout, is ended).
+        Starts are metered per browser (`owner`), or per account (`started_by`) when the team
+        owns conversations, and per client `address` before anything is created
+        (`StartLimited` says why one is refused). A start that fails leaves nothing behind: no
+        session, and no conversation left running at the API (one created before the failure,
+        or created late after a timeout, is ended).
         """
         if not owner:
             raise NotAllowedError("Your browser has no session yet; reload the page.")
         live = await self.live_conversations(owner=owner)
+        team = owner == TEAM_OWNER
         # In a thread: with several processes the counts are in Redis.
         await asyncio.to_thread(
-            self.start_limits.check, owner=owner, address=address, live=len(live)
+            self.start_limits.check,
+            owner=(started_by or owner) if team else owner,
+            address=address,
+            live=len(live),
+            team_limit=self.settings.live_limit_team if team else None,
         )
         callback_url, attempt = self.orphans.mark(self.settings.webhook_url())
         try:
@@ -163,7 +175,7 @@ class SessionManager:
                 self.orphans.sweep(attempt)
             raise
         try:
-            await self._take_over(conversation, owner=owner, options=options)
+            await self._take_over(conversation, owner=owner, options=options, started_by=started_by)
         except BaseException as exc:
             await self._abandon(conversation, reason=describe_error(exc))
             raise
@@ -187,7 +199,12 @@ class SessionManager:
             )
 
     async def _take_over(
-        self, conversation: Conversation, *, owner: str, options: StartOptions
+        self,
+        conversation: Conversation,
+        *,
+        owner: str,
+        options: StartOptions,
+        started_by: str | None = None,
     ) -> None:
         """Record a conversation the API just created and join its room."""
         if not conversation.conversation_url:
@@ -201,6 +218,7 @@ class SessionManager:
             replica_id=conversation.replica_id or options.replica_id,
             conversation_url=conversation.conversation_url,
             owner_session=owner,
+            started_by=started_by,
             context=options.context or None,
             greeting=options.greeting or None,
         )
@@ -481,6 +499,7 @@ class SessionManager:
 
         In this process; in the cluster, those any process holds (the store's active ones).
         """
+        s = self.settings
         local = [cid for cid in self._sessions if is_owner(self._owners.get(cid), owner)]
         if self.cluster is None or not owner:
             return local
@@ -488,9 +507,9 @@ class SessionManager:
             get_engine(),
             functools.partial(
                 list_active_conversations,
-                mode=self.settings.mode,
+                mode=s.mode,
                 owner_session=owner,
-                limit=self.settings.live_limit_browser + len(local) + 50,
+                limit=max(s.live_limit_browser, s.live_limit_team) + len(local) + 50,
             ),
         )
         return [*local, *(r.conversation_id for r in rows if r.conversation_id not in local)]

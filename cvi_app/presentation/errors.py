@@ -6,6 +6,7 @@ next. Unexpected errors are named by type only: their text may hold internals.
 
 from __future__ import annotations
 
+from cvi_app.access.caller import Caller, Permission
 from cvi_app.access.start_limits import StartLimited
 from cvi_app.live.errors import SessionError
 from cvi_app.presentation.text import sentence
@@ -25,7 +26,22 @@ from cvi_app.tavus.errors import (
 from cvi_app.transport import TransportError
 from cvi_app.uploads.wav import AudioError
 
-__all__ = ["describe_error", "describe_protocol_error", "describe_tavus_error"]
+__all__ = ["describe_error", "describe_protocol_error", "describe_tavus_error", "refusal_sentence"]
+
+_ROLE_CAN = {
+    "viewer": "Viewers can read the history and insights but not start or steer conversations",
+    "operator": "Operators can start, watch and steer conversations but not manage accounts",
+}
+
+
+def refusal_sentence(caller: Caller, permission: Permission) -> str:
+    """Why `caller` may not do what `permission` covers, and what to do about it."""
+    if caller.needs_sign_in:
+        return "Sign in first."
+    role = caller.signed_in.role if caller.signed_in else ""
+    if role in _ROLE_CAN:
+        return f"{_ROLE_CAN[role]}; ask an admin if you need more."
+    return "You may not do that here."
 
 
 def describe_error(exc: BaseException) -> str:

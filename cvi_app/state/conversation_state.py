@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 import reflex as rx
 from sqlmodel import Session
 
+from cvi_app.access.caller import Credentials
+from cvi_app.accounts.sessions import owner_for
 from cvi_app.presentation.history_pages import (
     TranscriptSource,
     Window,
@@ -76,9 +78,13 @@ class _ConversationPart(rx.State, mixin=True):
     `self.conversation_id` is Reflex's route variable of `/history/[conversation_id]`.
     """
 
-    async def _who(self) -> tuple[str, str]:
+    async def _who(self) -> tuple[str, Credentials]:
+        """The conversation in the URL and what this tab proved (under the lock).
+
+        The owner who may read it is then `owner_for(credentials, "read")`, outside the lock.
+        """
         app = await self.get_state(AppState)
-        return self.conversation_id, app.ensure_owner()
+        return self.conversation_id, app.credentials()
 
 
 class ConversationState(_ConversationPart, rx.State):
@@ -94,8 +100,9 @@ class ConversationState(_ConversationPart, rx.State):
     async def load(self):
         """Check the owner and read the conversation."""
         async with self:
-            cid, owner = await self._who()
+            cid, credentials = await self._who()
             self.access = "loading"
+        owner = await owner_for(credentials, "read")
 
         def read(session: Session) -> dict[str, Any]:
             row = get_owned_conversation(session, conversation_id=cid, owner=owner)
@@ -143,10 +150,11 @@ class _Pager(_ConversationPart, mixin=True):
 
     async def _show(self, direction: str) -> None:
         async with self:
-            cid, owner = await self._who()
+            cid, credentials = await self._who()
             after = self._last if direction == "newer" else None
             before = self._first if direction == "older" else None
             reader = self._reader()
+        owner = await owner_for(credentials, "read")
         try:
             window = await _read_owned(cid, owner, lambda s: reader(s, cid, after, before))
         except Exception:

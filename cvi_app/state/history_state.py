@@ -7,6 +7,7 @@ from datetime import datetime
 
 import reflex as rx
 
+from cvi_app.accounts.sessions import owner_for
 from cvi_app.presentation.text import end_reason_sentence
 from cvi_app.state.app_state import AppState
 from cvi_app.state.catalog import Catalog, cached_catalog, conversation_title
@@ -71,10 +72,11 @@ class HistoryState(rx.State):
         async with self:
             self._ticket += 1
             ticket = self._ticket
-            owner = (await self.get_state(AppState)).ensure_owner()
+            credentials = (await self.get_state(AppState)).credentials()
             query, page = self.query, self.page
             status = self.status if self.status in ("active", "ended") else None
             self.loading = True
+        owner = await owner_for(credentials, "read")
         try:
             result = await run_in_transaction(
                 get_engine(),

@@ -8,9 +8,11 @@ import reflex as rx
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from cvi_app.accounts.audit import record_action
+from cvi_app.accounts.sessions import owner_for, resolve_caller
 from cvi_app.config import get_settings
 from cvi_app.live.manager import StartOptions, get_manager
-from cvi_app.presentation.errors import describe_error
+from cvi_app.presentation.errors import describe_error, refusal_sentence
 from cvi_app.sandbox.catalog import DEFAULT_PERSONA_ID
 from cvi_app.state.app_state import AppState
 from cvi_app.state.catalog import Catalog, conversation_title, fetch_catalog
@@ -106,7 +108,8 @@ class HomeState(rx.State):
                 self.catalog_error = describe_error(exc)
             return
         async with self:
-            owner = (await self.get_state(AppState)).ensure_owner()
+            credentials = (await self.get_state(AppState)).credentials()
+        owner = await owner_for(credentials, "drive")
         live = await _live(await manager.live_conversations(owner=owner), owner, catalog)
         async with self:
             self.live = live
@@ -183,8 +186,7 @@ class HomeState(rx.State):
             if self.starting:
                 return
             self.starting = True
-            app = await self.get_state(AppState)
-            owner = app.ensure_owner()
+            credentials = (await self.get_state(AppState)).credentials()
             address = self.router.session.client_ip or None
             try:
                 options = StartOptions(
@@ -200,9 +202,20 @@ class HomeState(rx.State):
             except ValidationError as exc:
                 self.starting = False
                 return rx.toast.error(_invalid(exc))
+        caller = await resolve_caller(credentials)
+        if caller.accounts_on and not caller.may("drive"):
+            async with self:
+                self.starting = False
+            return rx.toast.error(refusal_sentence(caller, "drive"))
         try:
             conversation = await get_manager().start_conversation(
-                owner=owner, options=options, address=address
+                owner=caller.owner_for("drive"),
+                options=options,
+                address=address,
+                started_by=caller.signed_in.email if caller.signed_in else None,
+            )
+            await record_action(
+                caller, "started", conversation_id=conversation.conversation_id, detail=options.name
             )
         except Exception as exc:
             logger.warning("starting a conversation failed: %s", exc)

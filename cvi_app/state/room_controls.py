@@ -20,6 +20,8 @@ from typing import Any, Literal
 
 import reflex as rx
 
+from cvi_app.accounts.audit import record_action
+from cvi_app.accounts.sessions import resolve_caller
 from cvi_app.live.cluster.remote import RemoteSession
 from cvi_app.live.errors import SessionError
 from cvi_app.live.manager import get_manager
@@ -124,13 +126,15 @@ class RoomControlsState(RoomState):
         async with self:
             if name in self.pending:  # a double click: the first one is being sent
                 return rx.toast.error(busy) if busy else None
-            cid, owner = await self._who()
+            cid, credentials = await self._who()
             taken = take(self)
             self.pending = [*self.pending, name]
         sent = False
         try:
-            await send(cid, owner, taken)
+            caller = await resolve_caller(credentials)
+            await send(cid, caller.owner_for("drive"), taken)
             sent = True
+            await record_action(caller, name, conversation_id=cid, detail=_audit_detail(taken))
         except Exception as exc:
             logger.info("room %s: %s refused: %s", cid, name, exc)
             return rx.toast.error(describe_error(exc))
@@ -285,6 +289,13 @@ async def _send_raw(session: Controls, raw: str) -> None:
     if not raw.strip():
         raise SessionError("Write the interaction's JSON first, or pick a template.")
     await session.send(validate_interaction(raw))
+
+
+def _audit_detail(taken: Any) -> str:
+    """What a control sent, for the audit log (text as written; other values by kind)."""
+    if isinstance(taken, str):
+        return taken
+    return "" if taken is None else type(taken).__name__
 
 
 def _message(state: RoomControlsState) -> str:

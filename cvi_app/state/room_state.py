@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import reflex as rx
 
+from cvi_app.access.caller import Credentials
+from cvi_app.accounts.sessions import owner_for
 from cvi_app.live.cluster.remote import RemoteSession
 from cvi_app.live.history import restore
 from cvi_app.live.manager import get_manager
@@ -89,10 +91,13 @@ class RoomState(rx.State):
 
     # ---- who may -----------------------------------------------------------------------
 
-    async def _who(self) -> tuple[str, str]:
-        """The conversation this event names and this tab's owner (call under the lock)."""
+    async def _who(self) -> tuple[str, Credentials]:
+        """The conversation this event names and what this tab proved (call under the lock).
+
+        `owner_for(credentials, "drive")` then finds its owner, outside the lock.
+        """
         app = await self.get_state(AppState)
-        return self.conversation_id, app.ensure_owner()
+        return self.conversation_id, app.credentials()
 
     async def _refuse(self, exc: BaseException) -> None:
         """Show why the room cannot be shown, and drop whatever it showed (under the lock)."""
@@ -112,7 +117,8 @@ class RoomState(rx.State):
     async def load(self):
         """Check this browser may see the conversation, show its status, start the stream."""
         async with self:
-            cid, owner = await self._who()
+            cid, credentials = await self._who()
+        owner = await owner_for(credentials, "drive")
         manager = get_manager()
         try:
             await manager.check_owner(cid, owner=owner)
@@ -148,7 +154,8 @@ class RoomState(rx.State):
         async with self:
             if stream_id != self._stream_id:
                 return None
-            cid, owner = await self._who()
+            cid, credentials = await self._who()
+        owner = await owner_for(credentials, "drive")
         manager = get_manager()
         try:
             await manager.check_owner(cid, owner=owner)
@@ -227,7 +234,8 @@ class RoomState(rx.State):
     async def resync(self, _last: int):
         """The browser missed updates: rebuild its feeds (gap-free) and follow on."""
         async with self:
-            cid, owner = await self._who()
+            cid, credentials = await self._who()
+        owner = await owner_for(credentials, "drive")
         try:
             await get_manager().check_owner(cid, owner=owner)
         except Exception as exc:

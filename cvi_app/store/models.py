@@ -67,6 +67,7 @@ class ConversationCreate(SQLModel):
     replica_id: str | None = Field(default=None, max_length=ID_LENGTH)
     conversation_url: str | None = Field(default=None, max_length=2048)
     owner_session: str | None = Field(default=None, max_length=ID_LENGTH)
+    started_by: str | None = Field(default=None, max_length=254)
     context: str | None = None
     greeting: str | None = None
 
@@ -92,6 +93,8 @@ class Conversation(SQLModel, table=True):
     conversation_url: str | None = Field(default=None, sa_type=String(2048))
     status: str = Field(default="active", sa_type=String(TAG_LENGTH))
     owner_session: str | None = Field(default=None, sa_type=String(ID_LENGTH))
+    started_by: str | None = Field(default=None, sa_type=String(254))
+    """The signed-in account (its email) that started it; None without accounts."""
     context: str | None = Field(default=None, sa_type=Text)
     greeting: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)

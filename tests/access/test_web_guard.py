@@ -15,7 +15,8 @@ from starlette.websockets import WebSocket
 from websockets.sync.client import connect
 
 from cvi_app.access.owner_cookie import COOKIE_NAME, OwnerCookies, owner_identity
-from cvi_app.access.web_guard import IDENTITY_COOKIE, WebGuard
+from cvi_app.access.web_guard import IDENTITY_COOKIE, SIGN_IN_COOKIE, WebGuard
+from cvi_app.accounts.sign_in_cookie import SignInCookies, token_hash
 from tests.support.servers import serve_asgi
 
 COOKIES = OwnerCookies(key=b"k" * 32)
@@ -138,6 +139,25 @@ def test_a_page_cannot_pass_an_identity_of_its_choosing(url: str) -> None:
         seen = socket.recv(timeout=5)
     assert victim not in seen
     assert seen.startswith(f"{IDENTITY_COOKIE}=") and seen.count("=") == 1
+
+
+def test_a_signed_in_browser_passes_its_sign_in_as_a_hash_never_the_token(url: str) -> None:
+    owner, sign_in = COOKIES.mint(), SignInCookies.mint()
+    headers = {"Cookie": f"{COOKIE_NAME}={owner}; {SignInCookies().name}={sign_in}"}
+    with connect(_socket_url(url), additional_headers=headers) as socket:
+        seen = socket.recv(timeout=5)
+    assert seen == (
+        f"{IDENTITY_COOKIE}={owner_identity(owner)}; {SIGN_IN_COOKIE}={token_hash(sign_in)}"
+    )
+    assert sign_in not in seen
+
+
+def test_a_page_cannot_pass_a_sign_in_hash_of_its_choosing(url: str) -> None:
+    stolen = token_hash(SignInCookies.mint())
+    headers = {"Cookie": f"{SIGN_IN_COOKIE}={stolen}; {SignInCookies().name}=short"}
+    with connect(_socket_url(url), additional_headers=headers) as socket:
+        seen = socket.recv(timeout=5)
+    assert stolen not in seen and SIGN_IN_COOKIE not in seen
 
 
 def test_an_upload_over_the_cap_is_refused_before_the_backend_reads_it(

@@ -6,10 +6,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from cvi_app.access.caller import TEAM_OWNER
 from cvi_app.access.start_limits import StartLimited
 from cvi_app.config import Settings
 from cvi_app.live.manager import NotAllowedError, SessionManager, StartOptions
 from cvi_app.presentation.errors import describe_error
+from cvi_app.store.conversations import get_conversation
+from cvi_app.store.db import get_engine, run_in_transaction
 from tests.support.sandbox import SANDBOX_KEY, LiveSandbox
 
 
@@ -86,3 +89,41 @@ async def test_a_browser_holds_a_bounded_number_of_live_conversations(
 async def test_a_browser_without_an_owner_identity_cannot_start(limited: SessionManager) -> None:
     with pytest.raises(NotAllowedError, match="reload the page"):
         await limited.start_conversation(owner="", options=StartOptions())
+
+
+async def test_with_accounts_starts_are_metered_per_account_and_the_team_shares_a_live_limit(
+    mounted_sandbox: LiveSandbox, app_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TAVUS_API_KEY", raising=False)
+    settings = Settings(  # type: ignore[call-arg]
+        CVI_PUBLIC_URL=mounted_sandbox.root_url,
+        CVI_SANDBOX_API_KEY=SANDBOX_KEY,
+        CVI_START_LIMIT_BROWSER="1/minute",
+        CVI_LIVE_LIMIT_TEAM="3",
+    )
+    manager = SessionManager(settings)
+    try:
+        # One start each: the limit counts the account, not the team they share.
+        for who in ("bob@example.com", "ada@example.com"):
+            started = await manager.start_conversation(
+                owner=TEAM_OWNER, options=StartOptions(), started_by=who
+            )
+        with pytest.raises(StartLimited, match="You have started too many"):
+            await manager.start_conversation(
+                owner=TEAM_OWNER, options=StartOptions(), started_by="ada@example.com"
+            )
+        await manager.start_conversation(
+            owner=TEAM_OWNER, options=StartOptions(), started_by="cy@example.com"
+        )
+        with pytest.raises(StartLimited, match="Your team already has 3 live conversations"):
+            await manager.start_conversation(
+                owner=TEAM_OWNER, options=StartOptions(), started_by="dan@example.com"
+            )
+        assert await _count_at_api(mounted_sandbox) == 3
+        record = await run_in_transaction(
+            get_engine(), lambda s: get_conversation(s, conversation_id=started.conversation_id)
+        )
+        assert record is not None
+        assert (record.owner_session, record.started_by) == (TEAM_OWNER, "ada@example.com")
+    finally:
+        await manager.aclose()

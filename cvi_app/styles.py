@@ -12,3 +12,14 @@ card_style = {
     "padding": "1rem",
     "background": rx.color("gray", 1),
 }
+
+# Read by screen readers, not shown: the rest of a short button label ("Reset password" + " of
+# ada@example.com"), so the accessible name still starts with the visible text.
+VISUALLY_HIDDEN = {
+    "position": "absolute",
+    "width": "1px",
+    "height": "1px",
+    "overflow": "hidden",
+    "clip": "rect(0 0 0 0)",
+    "white_space": "nowrap",
+}

@@ -24,11 +24,14 @@ PAGE_PERMISSIONS: dict[str, Permission] = {
 
 
 def page_refusal(route: str, caller: Caller) -> str | None:
-    """Where to send a caller who may not open `route` (a route pattern), or None if they may.
+    """Where to send a caller who may not open `route`, or None if they may.
+
+    `route` is the page's route pattern as Reflex names it (`/room/[conversation_id]`; the home
+    page is `/index`).
 
     Signed out: the sign-in page; signed in without the role: the first page the role opens.
     """
-    need = PAGE_PERMISSIONS.get(route)
+    need = PAGE_PERMISSIONS.get("/" if route in ("/index", "index") else route)
     if need is None or caller.may(need):
         return None
     if caller.needs_sign_in:

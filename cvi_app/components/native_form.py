@@ -31,5 +31,13 @@ class NativeForm(BaseHTML):
 
 
 def native_form(*children: rx.Component, path: str, **props) -> rx.Component:
-    """A form the browser posts, url-encoded, to the backend route at `path`."""
-    return NativeForm.create(*children, action=BACKEND_ORIGIN + path, method="post", **props)
+    """A form the browser posts, url-encoded, to the backend route at `path`.
+
+    The prerendered page has no window to find the backend from, and hydration keeps the
+    prerendered attribute: the backend's origin is filled in once the page's state has loaded
+    (until then the path alone, right wherever one port serves both).
+    """
+    from cvi_app.state import AppState
+
+    action = rx.cond(AppState.mode != "", BACKEND_ORIGIN + path, path)
+    return NativeForm.create(*children, action=action, method="post", **props)

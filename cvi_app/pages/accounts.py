@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from cvi_app import styles
 from cvi_app.accounts.models import ROLES
 from cvi_app.components.layout import page_layout, scroll_region
 from cvi_app.state.accounts_state import AccountsState
@@ -71,10 +72,10 @@ def _reset(row) -> rx.Component:
         ),
         rx.button(
             "Reset password",
+            rx.el.span(" of ", row["email"], style=styles.VISUALLY_HIDDEN),
             size="1",
             variant="soft",
             on_click=AccountsState.choose_reset(row["id"]),
-            aria_label="Reset the password of " + row["email"],
         ),
     )
 
@@ -105,15 +106,11 @@ def _table() -> rx.Component:
                             _reset(row),
                             rx.button(
                                 rx.cond(row["active"] == "yes", "Switch off", "Switch on"),
+                                rx.el.span(" ", row["email"], style=styles.VISUALLY_HIDDEN),
                                 size="1",
                                 variant="soft",
                                 color_scheme=rx.cond(row["active"] == "yes", "red", "green"),
                                 on_click=AccountsState.toggle_active(row["id"]),
-                                aria_label=rx.cond(
-                                    row["active"] == "yes",
-                                    "Switch off " + row["email"],
-                                    "Switch on " + row["email"],
-                                ),
                             ),
                             spacing="2",
                             wrap="wrap",

@@ -36,9 +36,10 @@ class AppState(rx.State):
         self.accounts_on = caller.accounts_on
         self.signed_in_email = caller.signed_in.email if caller.signed_in else ""
         self.signed_in_role = caller.signed_in.role if caller.signed_in else ""
-        target = page_refusal(self.router.page.path, caller)
+        target = page_refusal(self.router.route_id, caller)
         if target == "/sign-in":
-            return rx.redirect(f"/sign-in?next={quote(self.router.page.raw_path, safe='/')}")
+            here = self.router.url.path.rstrip("/") or "/"
+            return rx.redirect(f"/sign-in?next={quote(here, safe='/')}")
         if target is not None:
             return rx.redirect(target)
         return None

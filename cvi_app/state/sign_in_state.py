@@ -22,7 +22,7 @@ class SignInState(rx.State):
     @rx.event
     def load(self) -> None:
         """Read the page's query: the failure the route reported, and the page to return to."""
-        params = self.router.page.params
+        params = self.router.url.query_parameters
         self.accounts_on = get_settings().accounts_on
         self.problem = _PROBLEMS.get(str(params.get("error", "")), "")
         self.info = "You are signed out." if params.get("signed_out") else ""

@@ -49,7 +49,7 @@ def test_a_team_owner_is_never_a_browser_identity() -> None:
 @pytest.mark.parametrize(
     ("route", "role", "sent_to"),
     [
-        ("/", None, "/sign-in"),
+        ("/index", None, "/sign-in"),
         ("/history", None, "/sign-in"),
         ("/", "viewer", "/history"),
         ("/console", "viewer", "/history"),

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+
 from playwright.sync_api import Page, expect
+
+from tests.support.app_server import ROOT, VENV_BIN, AppServer
 
 LONG = 30_000
 """Milliseconds to wait for something the app does over the network."""
@@ -23,3 +28,33 @@ def start_conversation(
     page.wait_for_url("**/room/**", timeout=LONG)
     expect(page.locator("#room-status")).to_have_attribute("data-status", "live", timeout=LONG)
     return page.url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def create_admin(server: AppServer, email: str, password: str) -> None:
+    """Make an admin in a running app's database, as a newcomer would from the shell."""
+    made = subprocess.run(
+        [str(VENV_BIN / "python"), "-m", "cvi_app.accounts", "create-admin"]
+        + ["--email", email, "--password-stdin"],
+        input=password + "\n",
+        env=server.env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+
+
+def at_page(page: Page, path: str, query: str = "") -> None:
+    """Wait until the page shows `path` (Reflex adds a trailing slash), with `query` if given."""
+    pattern = re.escape(path) + "/?" + (r"\?" + re.escape(query) + "$" if query else r"(\?.*)?$")
+    page.wait_for_url(re.compile(r"^https?://[^/]+" + pattern), timeout=LONG)
+
+
+def sign_in(page: Page, url: str, email: str, password: str) -> None:
+    """Fill in and send the sign-in form at `url` (a page that asks for it)."""
+    page.goto(url)
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=LONG)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from cvi_app.sandbox.app import create_sandbox_app
+from tests.browser.pages import at_page, create_admin, sign_in
 from tests.support.app_server import ROOT, SECRET_MARKERS, private_web_dir, start_app_server
 from tests.support.servers import serve_asgi
 
@@ -60,7 +61,12 @@ def test_the_tavus_key_stays_on_the_server(page: Page, tmp_path: Path) -> None:
                 "websocket",
                 lambda ws: ws.on("framereceived", lambda payload: frames.append(str(payload))),
             )
+            # With Tavus every studio page asks for an account first.
             page.goto(server.url)
+            at_page(page, "/sign-in", "next=/")
+            create_admin(server, "admin@example.com", "a long team passphrase")
+            sign_in(page, page.url, "admin@example.com", "a long team passphrase")
+            at_page(page, "")
             expect(page.locator("#mode-badge")).to_have_text("Tavus", timeout=LONG)
             # The persona list comes from "Tavus" through the server, with the key.
             page.get_by_role("combobox", name="Persona").click()

@@ -9,6 +9,7 @@ Attempts are rate limited per email and per address (the `limits` library).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from urllib.parse import parse_qs, quote
@@ -102,7 +103,8 @@ def sign_in_routes(
             return back(origin, retry + "invalid")
         email, password = form.get("email", ""), form.get("password", "")
         address = request.client.host if request.client else ""
-        if not limiter.attempt(email=email, address=address):
+        # In a thread: with several processes the counts are in Redis.
+        if not await asyncio.to_thread(limiter.attempt, email=email, address=address):
             logger.warning("sign-in: too many attempts for %r from %s", email[:254], address)
             return back(origin, retry + "limited")
         account: Account | None = await run_in_transaction(

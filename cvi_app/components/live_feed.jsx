@@ -139,6 +139,7 @@ function Icon({ path }) {
 const ICONS = {
   sent: "M4 12 12 4M6 4h6v6", // an arrow out, up and to the right
   received: "M12 4 4 12M4 6v6h6", // an arrow in, down and to the left
+  operator: "M8 7a2.5 2.5 0 1 0 0-5 2.5 2.5 0 0 0 0 5M3 14c0-3 2.2-5 5-5s5 2 5 5", // a person
   copy: "M5 5h8v8H5zM3 11V3h8",
   copied: "M3 8.5 6.5 12 13 4",
 };
@@ -262,7 +263,7 @@ const EventRow = memo(function EventRow({ item }) {
   const [open, setOpen] = useState(false);
   const id = useId();
   const count = item.count || 1;
-  const dir = item.dir === "sent" ? "sent" : "received";
+  const dir = item.dir === "sent" || item.dir === "operator" ? item.dir : "received";
   const toggle = () => setOpen((was) => !was);
   const newest = (item.tail && item.tail[item.tail.length - 1]) || (item.head && item.head[item.head.length - 1]);
   const onLineClick = (event) => {

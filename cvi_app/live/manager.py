@@ -383,6 +383,20 @@ class SessionManager:
             logger.info("conversation %s: its holder did not describe it: %s", conversation_id, exc)
             return None
 
+    async def note_operator(
+        self, conversation_id: str, *, owner: str, actor: str, action: str
+    ) -> None:
+        """Tell the tabs on a live conversation what an operator did (in whichever process).
+
+        Best effort: a conversation that has just ended, or a holder that does not answer,
+        is logged and skipped (the audit log has the action).
+        """
+        try:
+            controls = await self.controls_for(conversation_id, owner=owner)
+            await controls.note_operator(actor, action)
+        except Exception as exc:
+            logger.info("conversation %s: operator note not shown: %s", conversation_id, exc)
+
     def join_url(self, conversation_id: str) -> str:
         """The URL (with meeting token) a browser joins the live call with; "" when not live.
 

@@ -36,6 +36,7 @@ from cvi_app.live.updates import (
     InteractionSent,
     LiveUpdate,
     Notice,
+    OperatorNote,
     SpeakingChanged,
     StatusChanged,
     ToolCallUpdate,
@@ -360,6 +361,11 @@ class ConversationSession:
         update_id = self._next_update_id()
         self.recorder.record_interaction(interaction, update_id=update_id)
         self._publish(InteractionSent(interaction=interaction, update_id=update_id))
+
+    async def note_operator(self, actor: str, action: str) -> None:
+        """Tell every tab on the conversation what an operator did (its Events panel)."""
+        if not self.ended:
+            self._publish(OperatorNote(actor=actor[:254], action=action[:300]))
 
     def _tool_call_changed(self, update: ToolCallUpdate) -> None:
         self.recorder.record_tool_call(update)

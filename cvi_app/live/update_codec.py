@@ -24,6 +24,7 @@ from cvi_app.live.updates import (
     InteractionSent,
     LiveUpdate,
     Notice,
+    OperatorNote,
     PresenceChanged,
     SpeakingChanged,
     StatusChanged,
@@ -77,7 +78,8 @@ _Wires = Annotated[
     | StatusChanged
     | Notice
     | SpeakingChanged
-    | PresenceChanged,
+    | PresenceChanged
+    | OperatorNote,
     Field(discriminator="kind"),
 ]
 _WIRE: TypeAdapter[
@@ -88,6 +90,7 @@ _WIRE: TypeAdapter[
     | Notice
     | SpeakingChanged
     | PresenceChanged
+    | OperatorNote
 ] = TypeAdapter(_Wires)
 
 

@@ -104,6 +104,17 @@ class PresenceChanged(_Update):
     link: Literal["joining", "connected", "reconnecting", "left"] = "joining"
 
 
+class OperatorNote(_Update):
+    """Someone of the team watched or steered the conversation (with accounts on).
+
+    Shown in the Events panel of every tab on the conversation; the audit log keeps it.
+    """
+
+    kind: Literal["operator"] = "operator"
+    actor: str = Field(max_length=254)
+    action: str = Field(max_length=300)
+
+
 LiveUpdate = (
     EventReceived
     | InteractionSent
@@ -112,4 +123,5 @@ LiveUpdate = (
     | Notice
     | SpeakingChanged
     | PresenceChanged
+    | OperatorNote
 )

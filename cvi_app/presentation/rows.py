@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from cvi_app.live.updates import EventReceived, InteractionSent, LiveUpdate, ToolCallUpdate
+from cvi_app.live.updates import (
+    EventReceived,
+    InteractionSent,
+    LiveUpdate,
+    OperatorNote,
+    ToolCallUpdate,
+)
 from cvi_app.presentation.text import clock_time, short, speaker
 from cvi_app.protocol import (
     EchoInteraction,
@@ -71,11 +77,11 @@ def fresh_id() -> str:
 
 
 def event_row(update: LiveUpdate) -> Item | None:
-    """The event-log row for one update: inbound events and sent interactions (else None).
+    """The event-log row of one update (an event, a send, what an operator did), else None.
 
     A row has `id`, `at` (when it arrived or was sent, in milliseconds since the epoch), `dir`
-    ("received" or "sent"), `type`, `summary` and `raw` (its JSON, capped); received events
-    also their `seq`.
+    ("received", "sent" or "operator"), `type`, `summary` and `raw` (its JSON, capped);
+    received events also their `seq`.
     """
     if isinstance(update, EventReceived):
         event = update.event
@@ -98,6 +104,15 @@ def event_row(update: LiveUpdate) -> Item | None:
             "type": interaction.event_type,
             "summary": _sent_summary(interaction),
             "raw": _preview(_sent_json(interaction)),
+        }
+    if isinstance(update, OperatorNote):
+        return {
+            "id": f"o-{fresh_id()}",
+            "at": _epoch_ms(update.at),
+            "dir": "operator",
+            "type": "operator",
+            "summary": f"{update.actor} {update.action}",
+            "raw": _preview(update.model_dump_json(include={"actor", "action"})),
         }
     return None
 

@@ -78,3 +78,19 @@ def caption_tail(speech: str, limit: int = CAPTION_CHARS) -> str:
     tail = speech[-limit:]
     space = tail.find(" ")
     return "…" + (tail[space + 1 :] if space >= 0 else tail)
+
+
+STEER_WORDS = {
+    "respond": "sent a user turn",
+    "echo": "made the replica say something",
+    "interrupt": "interrupted the replica",
+    "overwrite_context": "replaced the replica's context",
+    "append_context": "added to the replica's context",
+    "pause_sensitivity": "changed the pause sensitivity",
+    "interrupt_sensitivity": "changed the interrupt sensitivity",
+    "audio": "sent an audio echo",
+    "tool_result": "answered a tool call",
+    "raw": "sent an interaction as JSON",
+    "watch": "is watching",
+}
+"""What the Events panel says an operator did, by the control's name."""

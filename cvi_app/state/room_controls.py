@@ -28,6 +28,7 @@ from cvi_app.live.manager import get_manager
 from cvi_app.live.session import ConversationSession
 from cvi_app.presentation.errors import describe_error
 from cvi_app.presentation.templates import interaction_template
+from cvi_app.presentation.text import STEER_WORDS
 from cvi_app.protocol import validate_interaction
 from cvi_app.state.room_state import RoomState
 from cvi_app.uploads.wav import (
@@ -135,6 +136,13 @@ class RoomControlsState(RoomState):
             await send(cid, caller.owner_for("drive"), taken)
             sent = True
             await record_action(caller, name, conversation_id=cid, detail=_audit_detail(taken))
+            if caller.signed_in is not None and name in STEER_WORDS:
+                await get_manager().note_operator(
+                    cid,
+                    owner=caller.owner_for("drive"),
+                    actor=caller.actor,
+                    action=STEER_WORDS[name],
+                )
         except Exception as exc:
             logger.info("room %s: %s refused: %s", cid, name, exc)
             return rx.toast.error(describe_error(exc))

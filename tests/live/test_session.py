@@ -14,7 +14,7 @@ from sqlmodel import select
 from cvi_app.live.demo_tools import register_demo_tools
 from cvi_app.live.session import SessionEnded, SessionError
 from cvi_app.live.tools import ToolRegistry
-from cvi_app.live.updates import StatusChanged
+from cvi_app.live.updates import OperatorNote, StatusChanged
 from cvi_app.protocol import (
     MAX_APP_MESSAGE_BYTES,
     EchoInteraction,
@@ -642,3 +642,24 @@ async def test_a_person_who_comes_back_within_the_grace_period_keeps_the_call(
         await live.seen.wait(lambda: live.seen.turns_finished() >= 2, "the reply")
     finally:
         await back.leave()
+
+
+async def test_what_an_operator_did_reaches_every_tab_numbered_and_not_the_room(
+    open_session: OpenSession, sandbox: LiveSandbox
+) -> None:
+    live = await open_session()
+    await greeted(live)
+    async with listen(sandbox, live.cid) as room:
+        await live.session.note_operator("ada@example.com", "is watching")
+        await live.seen.wait(
+            lambda: any(isinstance(u, OperatorNote) for u in live.seen.updates), "the note"
+        )
+        heard = await room.caught_up(live.transport)
+    [note] = [u for u in live.seen.updates if isinstance(u, OperatorNote)]
+    assert (note.actor, note.action) == ("ada@example.com", "is watching")
+    others = {u.update_id for u in live.seen.updates if u is not note and u.update_id}
+    assert note.update_id > 0 and note.update_id not in others
+    assert heard == [], "operators' notes stay in the studio"
+    await live.session.close("done")
+    await live.session.note_operator("ada@example.com", "is watching")
+    assert len([u for u in live.seen.updates if isinstance(u, OperatorNote)]) == 1

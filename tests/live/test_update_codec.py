@@ -19,6 +19,7 @@ from cvi_app.live.updates import (
     InteractionSent,
     LiveUpdate,
     Notice,
+    OperatorNote,
     PresenceChanged,
     PresentParticipant,
     SpeakingChanged,
@@ -107,6 +108,7 @@ EVERY_KIND: list[LiveUpdate] = [
         at=AT,
         update_id=22,
     ),
+    OperatorNote(actor="ada@example.com", action="interrupted the replica", at=AT, update_id=23),
 ]
 
 

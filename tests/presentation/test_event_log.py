@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from cvi_app.live.updates import EventReceived, InteractionSent, LiveUpdate
+from cvi_app.live.updates import EventReceived, InteractionSent, LiveUpdate, OperatorNote
 from cvi_app.presentation.live_feed import FeedPresenter
 from cvi_app.presentation.rows import RAW_PREVIEW_CHARS, event_row
 from cvi_app.protocol import echo_text, respond, split_echo_audio, split_echo_text
@@ -177,3 +177,16 @@ def test_a_stored_moment_without_a_zone_is_taken_as_utc() -> None:
     update = EventReceived(event=received("system.replica_joined").event, at=naive)
     row = event_row(update)
     assert row is not None and row["at"] == naive.replace(tzinfo=UTC).timestamp() * 1000
+
+
+def test_what_an_operator_did_is_a_row_of_its_own_naming_them() -> None:
+    note = OperatorNote(actor="ada@example.com", action="interrupted the replica")
+    row = event_row(note)
+    assert row is not None
+    assert (row["dir"], row["type"]) == ("operator", "operator")
+    assert row["summary"] == "ada@example.com interrupted the replica"
+    assert json.loads(row["raw"]) == {
+        "actor": "ada@example.com",
+        "action": "interrupted the replica",
+    }
+    assert rows_of([note, note])[0]["id"] != rows_of([note])[0]["id"]

@@ -53,6 +53,7 @@ Action = Literal[
     "tool_result",
     "send",
     "describe",
+    "note",
     "close",
 ]
 
@@ -76,6 +77,8 @@ class SessionCommand(BaseModel):
     tool_call_id: str = Field(default="", max_length=200)
     status: Literal["success", "error"] = "success"
     interaction: dict[str, Any] | None = None
+    actor: str = Field(default="", max_length=254)
+    """Who did what `note` tells (an operator's email)."""
 
 
 class CommandReply(BaseModel):

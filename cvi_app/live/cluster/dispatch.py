@@ -85,5 +85,7 @@ async def _run(session: ConversationSession, command: SessionCommand) -> None:
         await session.send_tool_result(command.tool_call_id, text, status=command.status)
     elif action == "send":
         await session.send(validate_interaction(command.interaction or {}))
+    elif action == "note":
+        await session.note_operator(command.actor, text)
     elif action == "close":
         await session.close(text or "the conversation ended")

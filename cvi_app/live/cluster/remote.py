@@ -111,6 +111,10 @@ class RemoteSession:
         """Send one validated interaction (re-validated by the holder)."""
         await self._ask("send", interaction=interaction.to_message())
 
+    async def note_operator(self, actor: str, action: str) -> None:
+        """Tell the conversation's tabs what an operator did."""
+        await self._ask("note", actor=actor, text=action)
+
     async def close(self, reason: str) -> None:
         """Have the holder close the session (the conversation has ended at the API)."""
         await self._ask("close", text=reason)

@@ -48,6 +48,14 @@ def audit() -> rx.Component:
             AuditState.allowed,
             rx.vstack(
                 rx.cond(
+                    AuditState.conversation_id != "",
+                    rx.hstack(
+                        rx.text("Only conversation ", rx.code(AuditState.conversation_id), "."),
+                        rx.link("Show everything", href="/audit", reload_document=True),
+                        wrap="wrap",
+                    ),
+                ),
+                rx.cond(
                     AuditState.rows.length() == 0,
                     rx.text("Nothing has been recorded yet."),
                     _table(),

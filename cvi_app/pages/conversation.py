@@ -5,6 +5,8 @@ import reflex as rx
 from cvi_app import styles
 from cvi_app.components.controls import tool_calls_table
 from cvi_app.components.layout import page_layout, scroll_region
+from cvi_app.components.native_form import BACKEND_ORIGIN
+from cvi_app.state import AppState
 from cvi_app.state.conversation_state import (
     NOT_YOURS,
     ConversationState,
@@ -18,17 +20,6 @@ EXPORTS = [
     ("vtt", "Captions (WebVTT)"),
     ("jsonl", "Raw events (JSONL)"),
 ]
-
-# The backend's origin as the browser reaches it (in development the frontend has its own port).
-_BACKEND = rx.Var(
-    _js_expr="getBackendURL(env.PING).origin",
-    _var_data=rx.vars.VarData(
-        imports={
-            "$/utils/state": "getBackendURL",
-            "$/env.json": rx.ImportVar(tag="env", is_default=True),
-        }
-    ),
-).to(str)
 
 
 def _facts(info) -> rx.Component:
@@ -48,7 +39,7 @@ def _facts(info) -> rx.Component:
 
 
 def _exports(conversation_id) -> rx.Component:
-    base = _BACKEND + "/api/conversations/" + conversation_id + "/export."
+    base = BACKEND_ORIGIN + "/api/conversations/" + conversation_id + "/export."
     return rx.hstack(
         *(
             # A document navigation: the router must not treat the download as a page.
@@ -138,6 +129,13 @@ def _conversation() -> rx.Component:
         rx.code(ConversationState.conversation_id),
         _facts(info),
         _exports(ConversationState.conversation_id),
+        rx.cond(
+            AppState.signed_in_role == "admin",
+            rx.link(
+                "Who did what to this conversation (audit log)",
+                href="/audit?conversation=" + ConversationState.conversation_id,
+            ),
+        ),
         rx.cond(
             ConversationState.has_official,
             rx.segmented_control.root(

@@ -20,6 +20,8 @@ class AuditState(rx.State):
     rows: list[dict[str, str]] = []
     allowed: bool = False
     has_older: bool = False
+    conversation_id: str = ""
+    """Only this conversation's entries, when the page was opened for one (`?conversation=`)."""
     _pages: list[int] = []
     """The id each earlier page started below (for "Newer")."""
 
@@ -29,8 +31,10 @@ class AuditState(rx.State):
         if not self.allowed:
             self.rows, self.has_older = [], False
             return
+        only = self.conversation_id or None
         entries = await run_in_transaction(
-            get_engine(), lambda s: list_audit(s, before_id=before_id, limit=PAGE_SIZE + 1)
+            get_engine(),
+            lambda s: list_audit(s, before_id=before_id, conversation_id=only, limit=PAGE_SIZE + 1),
         )
         self.has_older = len(entries) > PAGE_SIZE
         self.rows = [
@@ -47,7 +51,8 @@ class AuditState(rx.State):
 
     @rx.event
     async def load(self):
-        """Show the newest entries."""
+        """Show the newest entries (of one conversation, given `?conversation=`)."""
+        self.conversation_id = str(self.router.url.query_parameters.get("conversation", ""))[:128]
         self._pages = []
         await self._read(None)
 

@@ -114,6 +114,12 @@ def test_an_admin_adds_accounts_and_each_role_gets_what_it_may(
         expect(
             op_page.get_by_role("log", name="Transcript").get_by_text("Welcome to the team")
         ).to_be_visible(timeout=LONG)
+        # Every tab on the conversation is told who steered it.
+        expect(
+            op_page.get_by_role("log", name="Events").get_by_text(
+                f"{OPERATOR} made the replica say something"
+            )
+        ).to_be_visible(timeout=LONG)
         # Operators do not manage accounts.
         op_page.goto(f"{team_app.url}/accounts")
         at_page(op_page, "/history")
@@ -142,6 +148,13 @@ def test_an_admin_adds_accounts_and_each_role_gets_what_it_may(
             expect(log.locator("tr", has_text=actor).filter(has_text=action).first).to_be_visible()
         expect(log).to_contain_text("created account")
         assert_accessible(admin_page, where="the audit log")
+        # From the conversation's page, only its own entries.
+        admin_page.goto(f"{team_app.url}/history/{cid}")
+        admin_page.get_by_role("link", name="Who did what to this conversation").click()
+        at_page(admin_page, "/audit", f"conversation={cid}")
+        expect(log.locator("tr", has_text="echo").first).to_be_visible(timeout=LONG)
+        expect(log.locator("tr", has_text="signed in")).to_have_count(0)
+        expect(log.locator("tr", has_text="created account")).to_have_count(0)
         _end(team_app, cid)
     finally:
         for context in (admin, operator, viewer):

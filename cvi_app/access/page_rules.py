@@ -32,8 +32,8 @@ def page_refusal(route: str, caller: Caller) -> str | None:
     Signed out: the sign-in page; signed in without the role: the first page the role opens.
     """
     need = PAGE_PERMISSIONS.get("/" if route in ("/index", "index") else route)
-    if need is None or caller.may(need):
-        return None
+    if need is None or not caller.accounts_on or caller.may(need):
+        return None  # without accounts every page opens; its handlers check the browser
     if caller.needs_sign_in:
         return "/sign-in"
     return "/history" if caller.may("read") and need != "read" else "/sign-in"

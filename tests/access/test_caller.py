@@ -69,3 +69,4 @@ def test_without_accounts_every_studio_page_opens() -> None:
     caller = Caller(browser=BROWSER, accounts_on=False)
     assert page_refusal("/", caller) is None
     assert page_refusal("/insights", caller) is None
+    assert page_refusal("/index", Caller(browser="", accounts_on=False)) is None

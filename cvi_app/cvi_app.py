@@ -22,16 +22,18 @@ from cvi_app.pages.accounts import accounts
 from cvi_app.pages.audit import audit
 from cvi_app.pages.component_demo import ROUTE as DEV_ROUTE
 from cvi_app.pages.component_demo import component_demo, dev_pages_enabled
+from cvi_app.pages.console import console
 from cvi_app.pages.conversation import conversation
 from cvi_app.pages.history import history
 from cvi_app.pages.home import home
 from cvi_app.pages.not_found import not_found
-from cvi_app.pages.room import room
+from cvi_app.pages.room import room, watch_view
 from cvi_app.pages.sign_in import sign_in
 from cvi_app.sandbox.app import MountedSandbox, create_sandbox_app
 from cvi_app.state import AppState
 from cvi_app.state.accounts_state import AccountsState
 from cvi_app.state.audit_state import AuditState
+from cvi_app.state.console_state import ConsoleState, WatchState
 from cvi_app.state.conversation_state import ConversationState, TimelinePager, TranscriptPager
 from cvi_app.state.history_state import HistoryState
 from cvi_app.state.home_state import HomeState
@@ -148,6 +150,18 @@ app.add_page(
         TranscriptPager.load,
         TimelinePager.load,
     ],
+)
+app.add_page(
+    console,
+    route="/console",
+    title="CVI Studio: console",
+    on_load=[AppState.load_mode, ConsoleState.watch],
+)
+app.add_page(
+    watch_view,
+    route="/console/[conversation_id]",
+    title="CVI Studio: watching a conversation",
+    on_load=[AppState.load_mode, RoomState.load, WatchState.announce],
 )
 app.add_page(
     sign_in,

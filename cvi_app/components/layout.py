@@ -66,6 +66,10 @@ def _header() -> rx.Component:
             rx.spacer(),
             rx.el.nav(
                 rx.hstack(
+                    rx.cond(
+                        AppState.signed_in_role != "viewer",
+                        rx.link("Console", href="/console"),
+                    ),
                     rx.link("History", href="/history"),
                     rx.cond(
                         AppState.signed_in_role == "admin",

@@ -18,6 +18,7 @@ import logging
 
 from limits.storage import RedisStorage
 from pydantic import BaseModel, Field
+from redis.exceptions import RedisError
 
 from cvi_app.access.caller import TEAM_OWNER
 from cvi_app.access.start_limits import StartLimiter
@@ -35,6 +36,7 @@ from cvi_app.live.orphans import OrphanSweeper, may_have_created
 from cvi_app.live.recorder import StoreRecorder
 from cvi_app.live.redis_bus import RedisBus
 from cvi_app.live.session import ConversationSession
+from cvi_app.live.summary import LiveSummary
 from cvi_app.live.tools import ToolRegistry
 from cvi_app.live.updates import EventReceived, LiveUpdate, StatusChanged
 from cvi_app.presentation.errors import describe_error
@@ -219,6 +221,7 @@ class SessionManager:
             conversation_url=conversation.conversation_url,
             owner_session=owner,
             started_by=started_by,
+            max_call_duration=options.max_call_duration,
             context=options.context or None,
             greeting=options.greeting or None,
         )
@@ -436,6 +439,26 @@ class SessionManager:
         session = self._sessions.get(conversation_id)
         if session is not None:
             await session.hand_off("another server holds the conversation now")
+
+    def summaries(self) -> list[LiveSummary]:
+        """The sessions of this process at a glance."""
+        return [session.summary() for session in self._sessions.values() if not session.ended]
+
+    async def live_summaries(self, conversation_ids: list[str]) -> dict[str, LiveSummary]:
+        """These conversations at a glance, from whichever process holds each.
+
+        Those no process describes (between holders, or not live) are left out.
+        """
+        found = {
+            cid: self._sessions[cid].summary() for cid in conversation_ids if cid in self._sessions
+        }
+        rest = [cid for cid in conversation_ids if cid not in found]
+        if rest and self.cluster is not None:
+            try:
+                found.update(await self.cluster.summary_board.read(rest))
+            except RedisError as exc:
+                logger.warning("console: summaries could not be read from Redis: %s", exc)
+        return found
 
     async def run_command(self, command: SessionCommand) -> CommandReply:
         """Run a send another process routed to a session of this process."""

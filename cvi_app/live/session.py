@@ -29,6 +29,7 @@ from cvi_app.live.outbound import Outbox
 from cvi_app.live.presence import Presence
 from cvi_app.live.recorder import ConversationRecorder
 from cvi_app.live.speaking import SpeakingTracker
+from cvi_app.live.summary import LiveSummary, SummaryTracker
 from cvi_app.live.tool_calls import ToolCalls
 from cvi_app.live.tools import ToolRegistry
 from cvi_app.live.updates import (
@@ -179,6 +180,7 @@ class ConversationSession:
         self._last_update_id = 0
         self._resume_after = resume_after
         self._replay: deque[LiveUpdate] = deque(maxlen=replay_size)
+        self._summary = SummaryTracker(conversation_id)
 
     # ---- life -------------------------------------------------------------------------
 
@@ -380,7 +382,16 @@ class ConversationSession:
         if not update.update_id:
             update = update.model_copy(update={"update_id": self._next_update_id()})
         self._replay.append(update)
+        self._summary.observe(update)
         self.bus.publish(self.conversation_id, update)
+
+    def summary(self) -> LiveSummary:
+        """The conversation at a glance, for the console (kept up to date: costs nothing)."""
+        return self._summary.summary(
+            replica_speaking=self.speaking.replica,
+            user_speaking=self.speaking.user,
+            replica_silent=self.replica_silent,
+        )
 
     def now(self) -> list[LiveUpdate]:
         """Who is speaking and who is in the call at this moment (unnumbered updates).

@@ -96,12 +96,12 @@ def _ended() -> rx.Component:
     )
 
 
-def _section_bar() -> rx.Component:
+def _section_bar(*, watch: bool) -> rx.Component:
     """On a phone: one button per part of the room; the pressed one is shown."""
     return rx.hstack(
         *[
             rx.button(
-                label,
+                "People" if watch and key == "call" else label,
                 on_click=RoomState.show_section(key),
                 variant=rx.cond(RoomState.section == key, "solid", "soft"),
                 high_contrast=True,
@@ -179,7 +179,32 @@ def _panel(
     )
 
 
-def _call() -> rx.Component:
+def _people() -> rx.Component:
+    return participants_panel(
+        participants=PresenceState.participants,
+        others=PresenceState.others,
+        link=PresenceState.link,
+        join_link=RoomState.conversation_url,
+    )
+
+
+def _call(*, watch: bool) -> rx.Component:
+    if watch:
+        return _section(
+            "call",
+            "People",
+            rx.text(
+                "You are watching without joining the call: the people in it do not see you. "
+                "What you send is recorded with your name.",
+                size="2",
+                id="watch-note",
+            ),
+            rx.cond(
+                SpeakingState.caption != "",
+                rx.text("Replica: ", rx.text.em(SpeakingState.caption), size="2"),
+            ),
+            _people(),
+        )
     return _section(
         "call",
         "Call",
@@ -196,12 +221,7 @@ def _call() -> rx.Component:
                 rx.text(SANDBOX_SIMULATES, size="1", id="sandbox-note"),
             ),
         ),
-        participants_panel(
-            participants=PresenceState.participants,
-            others=PresenceState.others,
-            link=PresenceState.link,
-            join_link=RoomState.conversation_url,
-        ),
+        _people(),
     )
 
 
@@ -314,19 +334,17 @@ def _controls() -> rx.Component:
     )
 
 
-def _room() -> rx.Component:
+def _room(*, watch: bool = False) -> rx.Component:
+    name = rx.cond(RoomState.name != "", RoomState.name, "Conversation")
     return rx.vstack(
-        rx.heading(
-            rx.cond(RoomState.name != "", RoomState.name, "Conversation"),
-            size="5",
-            as_="h1",
-        ),
+        rx.heading(*(["Watching: "] if watch else []), name, size="5", as_="h1"),
+        *([rx.link("Back to the console", href="/console")] if watch else []),
         rx.text("Conversation id ", rx.code(RoomState.conversation_id), size="1"),
         _status(),
         _ended(),
-        _section_bar(),
+        _section_bar(watch=watch),
         rx.grid(
-            _call(),
+            _call(watch=watch),
             _conversation(),
             _events(),
             _controls(),
@@ -342,6 +360,17 @@ def _room() -> rx.Component:
 @page_layout
 def room() -> rx.Component:
     """One conversation's room (or why it cannot be shown)."""
+    return _shown(_room())
+
+
+@page_layout
+def watch_view() -> rx.Component:
+    """One conversation watched and steered from the console, without joining its call."""
+    return _shown(_room(watch=True))
+
+
+def _shown(content: rx.Component) -> rx.Component:
+    """The room's content, or why it cannot be shown, or that it is loading."""
     return rx.cond(
         RoomState.status == "forbidden",
         rx.vstack(
@@ -355,6 +384,6 @@ def room() -> rx.Component:
                 rx.heading("Conversation", size="5", as_="h1"),
                 rx.spinner(size="3", aria_label="Loading the conversation"),
             ),
-            _room(),
+            content,
         ),
     )

@@ -68,6 +68,7 @@ class ConversationCreate(SQLModel):
     conversation_url: str | None = Field(default=None, max_length=2048)
     owner_session: str | None = Field(default=None, max_length=ID_LENGTH)
     started_by: str | None = Field(default=None, max_length=254)
+    max_call_duration: int | None = Field(default=None, ge=1)
     context: str | None = None
     greeting: str | None = None
 
@@ -95,6 +96,8 @@ class Conversation(SQLModel, table=True):
     owner_session: str | None = Field(default=None, sa_type=String(ID_LENGTH))
     started_by: str | None = Field(default=None, sa_type=String(254))
     """The signed-in account (its email) that started it; None without accounts."""
+    max_call_duration: int | None = None
+    """Seconds the call may last, as it was started (the console warns near the end)."""
     context: str | None = Field(default=None, sa_type=Text)
     greeting: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)

@@ -120,6 +120,16 @@ def test_an_admin_adds_accounts_and_each_role_gets_what_it_may(
                 f"{OPERATOR} made the replica say something"
             )
         ).to_be_visible(timeout=LONG)
+        # Watching from the console is told to the room and kept in the audit log.
+        watcher = op_page.context.new_page()
+        watcher.goto(f"{team_app.url}/console/{cid}")
+        expect(watcher.locator("#room-status")).to_have_attribute(
+            "data-status", "live", timeout=LONG
+        )
+        expect(
+            op_page.get_by_role("log", name="Events").get_by_text(f"{OPERATOR} is watching")
+        ).to_be_visible(timeout=LONG)
+        watcher.close()
         # Operators do not manage accounts.
         op_page.goto(f"{team_app.url}/accounts")
         at_page(op_page, "/history")
@@ -130,6 +140,8 @@ def test_an_admin_adds_accounts_and_each_role_gets_what_it_may(
         at_page(view_page, "/history")
         expect(view_page.locator(f"[data-conversation='{cid}']")).to_be_visible(timeout=LONG)
         view_page.goto(f"{team_app.url}/room/{cid}")
+        at_page(view_page, "/history")
+        view_page.goto(f"{team_app.url}/console/{cid}")
         at_page(view_page, "/history")
         view_page.goto(f"{team_app.url}/history/{cid}")
         expect(view_page.locator("#conversation-status")).to_be_visible(timeout=LONG)
@@ -144,7 +156,12 @@ def test_an_admin_adds_accounts_and_each_role_gets_what_it_may(
         admin_page.goto(f"{team_app.url}/audit")
         log = admin_page.get_by_role("region", name="Audit log")
         expect(log).to_contain_text("started", timeout=LONG)
-        for actor, action in [(OPERATOR, "echo"), (OPERATOR, "started"), (VIEWER, "exported")]:
+        for actor, action in [
+            (OPERATOR, "echo"),
+            (OPERATOR, "started"),
+            (OPERATOR, "watched"),
+            (VIEWER, "exported"),
+        ]:
             expect(log.locator("tr", has_text=actor).filter(has_text=action).first).to_be_visible()
         expect(log).to_contain_text("created account")
         assert_accessible(admin_page, where="the audit log")

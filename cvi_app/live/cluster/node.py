@@ -1,8 +1,9 @@
 """`ClusterNode`: one process's part in the cluster (leases, routed sends, takeover).
 
 The session manager makes one when Redis is configured and gives it what it needs to know of
-the sessions (`SessionHost`); the node then keeps this process's leases renewed, answers the
-commands other processes route here, and takes over the sessions nobody holds.
+the sessions (`SessionHost`); the node then keeps this process's leases renewed (and its
+sessions' summaries written), answers the commands other processes route here, and takes over
+the sessions nobody holds.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from redis.exceptions import RedisError
 from cvi_app.live.cluster.commands import CommandChannel, CommandReply, SessionCommand
 from cvi_app.live.cluster.leases import DEFAULT_LEASE_TTL_S, LeaseTable
 from cvi_app.live.cluster.remote import RemoteSession
+from cvi_app.live.cluster.summaries import SummaryBoard
 from cvi_app.live.cluster.takeover import TakeoverWatch
+from cvi_app.live.summary import LiveSummary
 
 __all__ = ["ClusterNode", "SessionHost"]
 
@@ -51,6 +54,10 @@ class SessionHost(Protocol):
         """Run a command another process routed to a session held here."""
         ...
 
+    def summaries(self) -> list[LiveSummary]:
+        """The sessions held here at a glance (for the console on every process)."""
+        ...
+
 
 class ClusterNode:
     """One process of the cluster: its leases, its inbox and its takeover watch.
@@ -75,6 +82,7 @@ class ClusterNode:
         self._redis: Redis = Redis.from_url(redis_url, socket_connect_timeout=5.0)
         self.leases = LeaseTable(self._redis, self.node_id, ttl_s=lease_ttl_s)
         self.commands = CommandChannel(self._redis, self.node_id, timeout_s=command_timeout_s)
+        self.summary_board = SummaryBoard(self._redis)
         self._renew_every_s = lease_ttl_s / 4
         self._takeover_grace_s = takeover_grace_s
         self._takeover_interval_s = takeover_interval_s
@@ -144,6 +152,10 @@ class ClusterNode:
             if self._redis_failing:
                 logger.warning("cluster: leases renewed again")
                 self._redis_failing = False
+            try:
+                await self.summary_board.publish(host.summaries())
+            except RedisError as exc:
+                logger.info("cluster: summaries not written (%s)", exc)
             for cid in lost:
                 logger.warning("cluster: %s is held by another process now; stepping down", cid)
                 try:

@@ -86,9 +86,7 @@ def test_an_operator_watches_a_conversation_without_joining_and_steers_it(
         assert_accessible(watch, where="the watch view")
 
         watch.get_by_role("button", name="End conversation").click()
-        expect(room.locator("#room-status")).to_have_attribute(
-            "data-status", "ended", timeout=LONG
-        )
+        expect(room.locator("#room-status")).to_have_attribute("data-status", "ended", timeout=LONG)
     finally:
         context.close()
 

@@ -663,3 +663,16 @@ async def test_what_an_operator_did_reaches_every_tab_numbered_and_not_the_room(
     await live.session.close("done")
     await live.session.note_operator("ada@example.com", "is watching")
     assert len([u for u in live.seen.updates if isinstance(u, OperatorNote)]) == 1
+
+
+async def test_the_sessions_summary_follows_the_conversation(open_session: OpenSession) -> None:
+    live = await open_session()
+    await greeted(live)
+    summary = live.session.summary()
+    assert summary.conversation_id == live.cid and summary.status == "live"
+    assert summary.last_speaker == "replica" and summary.last_line
+    assert summary.link == "connected"
+    await live.session.echo("A line for the console.")
+    await live.seen.wait(
+        lambda: live.session.summary().last_line == "A line for the console.", "the echo"
+    )

@@ -13,6 +13,7 @@ from cvi_app.access.owner_cookie import owner_cookies
 from cvi_app.access.web_guard import ASGIApp, WebGuard
 from cvi_app.accounts.routes import SignInLimiter, sign_in_routes
 from cvi_app.accounts.sign_in_cookie import SignInCookies
+from cvi_app.analytics.routes import insights_routes
 from cvi_app.config import get_settings, sandbox_api_key
 from cvi_app.exports import export_routes
 from cvi_app.live.bus_factory import configured_redis_url
@@ -26,17 +27,20 @@ from cvi_app.pages.console import console
 from cvi_app.pages.conversation import conversation
 from cvi_app.pages.history import history
 from cvi_app.pages.home import home
+from cvi_app.pages.insights import insights
 from cvi_app.pages.not_found import not_found
 from cvi_app.pages.room import room, watch_view
 from cvi_app.pages.sign_in import sign_in
 from cvi_app.sandbox.app import MountedSandbox, create_sandbox_app
 from cvi_app.state import AppState
 from cvi_app.state.accounts_state import AccountsState
+from cvi_app.state.analytics_state import AnalyticsState
 from cvi_app.state.audit_state import AuditState
 from cvi_app.state.console_state import ConsoleState, WatchState
 from cvi_app.state.conversation_state import ConversationState, TimelinePager, TranscriptPager
 from cvi_app.state.history_state import HistoryState
 from cvi_app.state.home_state import HomeState
+from cvi_app.state.insights_state import InsightsState
 from cvi_app.state.room_state import RoomState
 from cvi_app.state.sign_in_state import SignInState
 from cvi_app.store import get_engine
@@ -68,6 +72,9 @@ def _extra_routes() -> Starlette:
             on_verified_end=lambda cid, reason: get_manager().close_ended(cid, reason=reason),
         ),
         *export_routes(engine_factory=get_engine, cookies=owner_cookies(settings)),
+        *insights_routes(
+            cookies=owner_cookies(settings), sign_ins=SignInCookies(secure=settings.secure_cookies)
+        ),
         *sign_in_routes(
             cookies=SignInCookies(secure=settings.secure_cookies),
             origins=lambda: rx.config.get_config().cors_allowed_origins,
@@ -149,6 +156,7 @@ app.add_page(
         ConversationState.load,
         TranscriptPager.load,
         TimelinePager.load,
+        AnalyticsState.load,
     ],
 )
 app.add_page(
@@ -162,6 +170,12 @@ app.add_page(
     route="/console/[conversation_id]",
     title="CVI Studio: watching a conversation",
     on_load=[AppState.load_mode, RoomState.load, WatchState.announce],
+)
+app.add_page(
+    insights,
+    route="/insights",
+    title="CVI Studio: insights",
+    on_load=[AppState.load_mode, InsightsState.load],
 )
 app.add_page(
     sign_in,

@@ -71,6 +71,7 @@ def _header() -> rx.Component:
                         rx.link("Console", href="/console"),
                     ),
                     rx.link("History", href="/history"),
+                    rx.link("Insights", href="/insights"),
                     rx.cond(
                         AppState.signed_in_role == "admin",
                         rx.fragment(

@@ -3,10 +3,12 @@
 import reflex as rx
 
 from cvi_app import styles
+from cvi_app.components.analytics import facts_list, simple_table, timeline_chart
 from cvi_app.components.controls import tool_calls_table
 from cvi_app.components.layout import page_layout, scroll_region
 from cvi_app.components.native_form import BACKEND_ORIGIN
 from cvi_app.state import AppState
+from cvi_app.state.analytics_state import AnalyticsState
 from cvi_app.state.conversation_state import (
     NOT_YOURS,
     ConversationState,
@@ -164,12 +166,59 @@ def _conversation() -> rx.Component:
             on_older=TimelinePager.older,
             on_newer=TimelinePager.newer,
         ),
+        _analytics(),
         rx.heading("Tool calls", size="3", as_="h2"),
         scroll_region("Tool calls", tool_calls_table(ConversationState.tool_calls)),
         rx.heading("Webhooks", size="3", as_="h2"),
         _webhooks(ConversationState.webhooks),
         spacing="4",
         width="100%",
+    )
+
+
+def _analytics() -> rx.Component:
+    a = AnalyticsState
+    return rx.el.section(
+        rx.heading("Analytics", size="3", as_="h2"),
+        rx.cond(
+            a.error != "",
+            rx.callout(a.error, color_scheme="red", role="alert"),
+            rx.cond(
+                a.ready,
+                rx.vstack(
+                    facts_list(a.facts, name="Figures"),
+                    rx.heading("Who spoke when", size="2", as_="h3"),
+                    timeline_chart(
+                        a.timeline,
+                        a.marks,
+                        summary="Timeline of the conversation: when the replica and the user "
+                        "spoke; dashed lines mark tool calls (green) and interruptions (red).",
+                    ),
+                    rx.cond(a.note != "", rx.text(a.note, size="1")),
+                    rx.heading("Turns", size="2", as_="h3"),
+                    rx.cond(
+                        a.turns.length() == 0,
+                        rx.text("The replica has not answered a turn yet.", size="2"),
+                        simple_table(
+                            "Turns",
+                            a.turns,
+                            [
+                                ("n", "Turn"),
+                                ("at", "At"),
+                                ("after", "Answering"),
+                                ("latency", "Response latency"),
+                            ],
+                        ),
+                    ),
+                    spacing="3",
+                    width="100%",
+                ),
+                rx.spinner(size="2", aria_label="Computing the figures"),
+            ),
+        ),
+        aria_label="Analytics",
+        id="analytics",
+        style={"width": "100%", "display": "flex", "flex_direction": "column", "gap": "0.75rem"},
     )
 
 

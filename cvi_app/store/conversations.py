@@ -24,6 +24,7 @@ __all__ = [
     "get_owned_conversation",
     "is_owner",
     "list_active_conversations",
+    "list_conversations_started_between",
     "search_conversations",
     "update_conversation_status",
 ]
@@ -228,3 +229,37 @@ def update_conversation_status(
         stmt = stmt.values(status="active", ended_at=None, shutdown_reason=None)
     result = session.execute(stmt)
     return bool(getattr(result, "rowcount", 0))
+
+
+def list_conversations_started_between(
+    session: Session,
+    *,
+    owner_session: str,
+    since: datetime,
+    until: datetime,
+    persona_id: str | None = None,
+    limit: int = 500,
+) -> ConversationPage:
+    """An owner's conversations started in `[since, until)`, newest first (for insights).
+
+    Returns:
+        At most `limit` of them, and how many there are in all.
+    """
+    check_limit(limit)
+    if not owner_session:
+        return ConversationPage(items=[], total=0, page=1, limit=limit)
+    conditions = [
+        col(Conversation.owner_session) == owner_session,
+        col(Conversation.created_at) >= since,
+        col(Conversation.created_at) < until,
+    ]
+    if persona_id:
+        conditions.append(col(Conversation.persona_id) == persona_id)
+    total = session.exec(select(func.count()).select_from(Conversation).where(*conditions)).one()
+    rows = session.exec(
+        select(Conversation)
+        .where(*conditions)
+        .order_by(col(Conversation.created_at).desc())
+        .limit(limit)
+    ).all()
+    return ConversationPage(items=list(rows), total=int(total), page=1, limit=limit)

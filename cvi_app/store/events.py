@@ -6,8 +6,10 @@ Every function takes the caller's session and leaves the commit to the caller.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import func, text
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from cvi_app.store._sql import check_limit, insert_ignoring_conflicts, one_of_cursors, table_of
@@ -185,3 +187,32 @@ def last_update_id(session: Session, *, conversation_id: str) -> int:
         ConversationEvent.conversation_id == conversation_id
     )
     return session.exec(query).one() or 0
+
+
+def list_event_moments(
+    session: Session,
+    *,
+    conversation_id: str,
+    event_types: Sequence[str],
+    after_id: int | None = None,
+    limit: int = 1000,
+) -> list[tuple[int, str, str, str | None, datetime]]:
+    """The id, type, source, role and arrival time of a conversation's events of these types.
+
+    For analytics: no payloads are read. Paged by row id (ascending), like `list_events_by_arrival`.
+    """
+    check_limit(limit)
+    query = sa_select(
+        col(ConversationEvent.id),
+        col(ConversationEvent.event_type),
+        col(ConversationEvent.source),
+        col(ConversationEvent.role),
+        col(ConversationEvent.received_at),
+    ).where(
+        col(ConversationEvent.conversation_id) == conversation_id,
+        col(ConversationEvent.event_type).in_(list(event_types)),
+    )
+    if after_id is not None:
+        query = query.where(col(ConversationEvent.id) > after_id)
+    rows = session.execute(query.order_by(col(ConversationEvent.id)).limit(limit)).all()
+    return [(int(r[0] or 0), r[1], r[2], r[3], r[4]) for r in rows]

@@ -163,7 +163,8 @@ def conversation_figures(
         started_at: When the app created it (the zero of every "seconds from the start").
         ended_at: When it ended, if it has.
         end_reason: Why it ended, as recorded.
-        moments: Its stored events of `NEEDED_TYPES`, in the order they arrived.
+        moments: Its stored events of `NEEDED_TYPES` (and the `system.replica_joined` webhook),
+            in the order they arrived.
         tools: Its tool calls, their `at_s` from the start.
         persona_id: Its persona (for the insights' filter).
     """
@@ -226,6 +227,10 @@ def conversation_figures(
         elif kind == INTERRUPTED:
             figures.interruptions += 1
             marks.append(TimelineMark(kind="interruption", at_s=since(at), label="interrupted"))
+    if figures.to_replica_joined_s is None:
+        # Without the webhook (not delivered, or not yet), the replica's first word in the room.
+        first = next((m for m in moments if m.source == "room"), None)
+        figures.to_replica_joined_s = since(first.at) if first is not None else None
     end = ended_at or (moments[-1].at if moments else None)
     if end is not None:
         for speaker in list(open_since):

@@ -12,6 +12,7 @@ from cachetools import LRUCache
 from sqlmodel import Session
 
 from cvi_app.analytics.figures import (
+    JOINED,
     NEEDED_TYPES,
     ConversationFigures,
     Moment,
@@ -23,6 +24,7 @@ from cvi_app.store.conversations import list_conversations_started_between
 from cvi_app.store.events import list_event_moments
 from cvi_app.store.models import Conversation
 from cvi_app.store.tool_calls import list_tool_calls
+from cvi_app.store.webhooks import list_webhook_deliveries
 
 __all__ = [
     "CACHE_SIZE",
@@ -56,6 +58,12 @@ def figures_of(session: Session, row: Conversation) -> ConversationFigures:
         if len(page) < 1000:
             break
         after = page[-1][0]
+    joined = [
+        Moment(event_type=d.event_type, source="webhook", at=d.received_at)
+        for d in list_webhook_deliveries(session, conversation_id=cid, limit=100)
+        if d.event_type == JOINED
+    ]
+    moments = sorted(joined[:1] + moments, key=lambda m: m.at)
     tools = [
         ToolFigure(
             name=call.name,

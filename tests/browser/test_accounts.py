@@ -234,3 +234,58 @@ def _end(server: AppServer, conversation_id: str) -> None:
         headers={"x-api-key": SECRET_MARKERS["CVI_SANDBOX_API_KEY"]},
         timeout=10,
     ).raise_for_status()
+
+
+def test_a_newcomers_tour_admin_three_conversations_console_analytics_insights(
+    browser: Browser, team_app: AppServer
+) -> None:
+    """The issue's "done when": sign in, start three, watch and steer one, read its figures."""
+    context, page = _signed_in(browser, team_app, ADMIN)
+    ids: list[str] = []
+    try:
+        for n in range(3):
+            page.goto(team_app.url)
+            page.get_by_role("textbox", name="Conversation name").fill(f"Tour {n}")
+            page.get_by_role("button", name="Start conversation").click()
+            page.wait_for_url("**/room/**", timeout=LONG)
+            expect(page.locator("#room-status")).to_have_attribute(
+                "data-status", "live", timeout=LONG
+            )
+            ids.append(page.url.rstrip("/").rsplit("/", 1)[-1])
+        page.get_by_role("link", name="Console").click()
+        table = page.get_by_role("region", name="Live conversations")
+        for cid in ids:
+            expect(table.locator(f"tr[data-conversation='{cid}']")).to_be_visible(timeout=LONG)
+        table.get_by_role("link", name="Tour 1").click()
+        expect(page.get_by_role("heading", name="Watching: Tour 1")).to_be_visible(timeout=LONG)
+        expect(page.locator("#room-status")).to_have_attribute("data-status", "live", timeout=LONG)
+        page.get_by_role("textbox", name="Message").fill("What is my name?")
+        page.get_by_role("button", name="Respond", exact=True).click()
+        transcript = page.get_by_role("log", name="Transcript")
+        expect(transcript.locator("[data-role=replica]")).to_have_count(2, timeout=LONG)
+        expect(page.get_by_label("Replica speaking state")).to_have_attribute(
+            "data-speaking", "false", timeout=LONG
+        )
+        page.get_by_role("button", name="End conversation").click()
+        expect(page.locator("#room-status")).to_have_attribute(
+            "data-status", "ended", timeout=LONG
+        )
+
+        page.goto(f"{team_app.url}/history/{ids[1]}")
+        analytics = page.get_by_role("region", name="Analytics")
+        expect(analytics.locator(".rt-DataListItem", has_text="Answered turns")).to_contain_text(
+            "1", timeout=LONG
+        )
+        page.get_by_role("link", name="Insights").click()
+        expect(
+            page.get_by_label("Insights", exact=True).locator(
+                ".rt-DataListItem", has_text="Conversations"
+            )
+        ).not_to_contain_text(" 0", timeout=LONG)
+        expect(page.locator("#chart-per-day .recharts-bar-rectangle").first).to_be_visible(
+            timeout=LONG
+        )
+    finally:
+        for cid in ids:
+            _end(team_app, cid)
+        context.close()

@@ -25,6 +25,7 @@ __all__ = [
     "COOKIE_NAME",
     "MAX_AGE",
     "OwnerCookies",
+    "http_only_cookie",
     "owner_cookies",
     "owner_identity",
 ]
@@ -92,23 +93,34 @@ class OwnerCookies:
 
     def set_cookie_header(self, token: str) -> str:
         """The `Set-Cookie` value that gives a browser `token`."""
-        cookie: SimpleCookie = SimpleCookie()
-        try:
-            cookie[self.name] = token
-        except CookieError as exc:  # pragma: no cover - minted tokens are URL-safe
-            raise ValueError("owner token is not a valid cookie value") from exc
-        morsel = cookie[self.name]
-        morsel["path"] = "/"
-        morsel["max-age"] = str(MAX_AGE)
-        morsel["httponly"] = True
-        morsel["samesite"] = "Strict"
-        if self.secure:
-            morsel["secure"] = True
-        return morsel.OutputString()
+        return http_only_cookie(self.name, token, max_age=MAX_AGE, secure=self.secure)
 
     def _sign(self, nonce: str) -> str:
         digest = hmac.new(self.key, f"cvi-owner:{nonce}".encode(), hashlib.sha256).digest()
         return _b64(digest[:_SIGNATURE_BYTES])
+
+
+def http_only_cookie(name: str, value: str, *, max_age: int, secure: bool) -> str:
+    """A `Set-Cookie` value only the server can read (`HttpOnly`, `SameSite=Strict`, path `/`).
+
+    `Secure` is added over https; `max_age=0` removes the cookie.
+
+    Raises:
+        ValueError: `value` cannot be a cookie value (the app's tokens are URL-safe).
+    """
+    cookie: SimpleCookie = SimpleCookie()
+    try:
+        cookie[name] = value
+    except CookieError as exc:  # pragma: no cover - minted tokens are URL-safe
+        raise ValueError("not a valid cookie value") from exc
+    morsel = cookie[name]
+    morsel["path"] = "/"
+    morsel["max-age"] = str(max_age)
+    morsel["httponly"] = True
+    morsel["samesite"] = "Strict"
+    if secure:
+        morsel["secure"] = True
+    return morsel.OutputString()
 
 
 def owner_identity(token: str) -> str:

@@ -13,7 +13,8 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from http.cookies import SimpleCookie
+
+from cvi_app.access.owner_cookie import http_only_cookie
 
 __all__ = ["SIGN_IN_LIFETIME", "SignInCookies", "token_hash"]
 
@@ -61,20 +62,9 @@ class SignInCookies:
 
     def set_cookie_header(self, token: str) -> str:
         """The `Set-Cookie` value that signs a browser in with `token`."""
-        return self._morsel(token, max_age=int(SIGN_IN_LIFETIME.total_seconds()))
+        lifetime = int(SIGN_IN_LIFETIME.total_seconds())
+        return http_only_cookie(self.name, token, max_age=lifetime, secure=self.secure)
 
     def clear_cookie_header(self) -> str:
         """The `Set-Cookie` value that removes the cookie (signing out)."""
-        return self._morsel("", max_age=0)
-
-    def _morsel(self, value: str, *, max_age: int) -> str:
-        cookie: SimpleCookie = SimpleCookie()
-        cookie[self.name] = value
-        morsel = cookie[self.name]
-        morsel["path"] = "/"
-        morsel["max-age"] = str(max_age)
-        morsel["httponly"] = True
-        morsel["samesite"] = "Strict"
-        if self.secure:
-            morsel["secure"] = True
-        return morsel.OutputString()
+        return http_only_cookie(self.name, "", max_age=0, secure=self.secure)

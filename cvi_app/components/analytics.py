@@ -33,23 +33,20 @@ def timeline_chart(data, marks, *, summary: str) -> rx.Component:
     tool calls tables beside it hold the same facts as text.
     """
     chart = rx.recharts.area_chart(
-        rx.recharts.area(
-            data_key="replica",
-            name="Replica",
-            type_="step",
-            stroke=REPLICA_COLOUR,
-            fill=REPLICA_COLOUR,
-            fill_opacity=0.35,
-            is_animation_active=False,
-        ),
-        rx.recharts.area(
-            data_key="user",
-            name="User",
-            type_="step",
-            stroke=USER_COLOUR,
-            fill=USER_COLOUR,
-            fill_opacity=0.35,
-            is_animation_active=False,
+        *(
+            rx.recharts.area(
+                data_key=key,
+                name=name,
+                type_="step",
+                stroke=colour,
+                fill=colour,
+                fill_opacity=0.35,
+                is_animation_active=False,
+            )
+            for key, name, colour in (
+                ("replica", "Replica", REPLICA_COLOUR),
+                ("user", "User", USER_COLOUR),
+            )
         ),
         rx.recharts.x_axis(data_key="t", type_="number", unit=" s", domain=["dataMin", "dataMax"]),
         rx.recharts.y_axis(hide=True, domain=[0, 1]),

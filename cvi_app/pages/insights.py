@@ -46,6 +46,55 @@ def _filters() -> rx.Component:
     )
 
 
+_CHARTS = [
+    # id, heading, per day (else per end reason), bars, what the chart shows
+    (
+        "chart-per-day",
+        "Conversations per day",
+        True,
+        [("conversations", "Conversations")],
+        "Conversations per day",
+    ),
+    (
+        "chart-latency",
+        "Response latency per day (seconds)",
+        True,
+        [("median", "Median"), ("p90", "p90")],
+        "Median and p90 response latency per day, in seconds",
+    ),
+    (
+        "chart-duration",
+        "Average duration per day (seconds)",
+        True,
+        [("duration", "Average duration")],
+        "Average conversation duration per day, in seconds",
+    ),
+    (
+        "chart-reasons",
+        "Why conversations ended",
+        False,
+        [("count", "Conversations")],
+        "How many conversations ended for each reason",
+    ),
+]
+
+
+def _charts() -> list[rx.Component]:
+    parts: list[rx.Component] = []
+    for chart_id, heading, per_day, bars, shows in _CHARTS:
+        parts += [
+            rx.heading(heading, size="3", as_="h2"),
+            bar_chart_of(
+                InsightsState.days if per_day else InsightsState.reasons,
+                x="day" if per_day else "reason",
+                bars=bars,
+                summary=f"{shows}, as a bar chart.",
+                chart_id=chart_id,
+            ),
+        ]
+    return parts
+
+
 @page_layout
 def insights() -> rx.Component:
     """The insights of the chosen days and persona."""
@@ -63,38 +112,7 @@ def insights() -> rx.Component:
             reload_document=True,
             download="",
         ),
-        rx.heading("Conversations per day", size="3", as_="h2"),
-        bar_chart_of(
-            s.days,
-            x="day",
-            bars=[("conversations", "Conversations")],
-            summary="Conversations per day, as a bar chart.",
-            chart_id="chart-per-day",
-        ),
-        rx.heading("Response latency per day (seconds)", size="3", as_="h2"),
-        bar_chart_of(
-            s.days,
-            x="day",
-            bars=[("median", "Median"), ("p90", "p90")],
-            summary="Median and p90 response latency per day, in seconds, as a bar chart.",
-            chart_id="chart-latency",
-        ),
-        rx.heading("Average duration per day (seconds)", size="3", as_="h2"),
-        bar_chart_of(
-            s.days,
-            x="day",
-            bars=[("duration", "Average duration")],
-            summary="Average conversation duration per day, in seconds, as a bar chart.",
-            chart_id="chart-duration",
-        ),
-        rx.heading("Why conversations ended", size="3", as_="h2"),
-        bar_chart_of(
-            s.reasons,
-            x="reason",
-            bars=[("count", "Conversations")],
-            summary="How many conversations ended for each reason, as a bar chart.",
-            chart_id="chart-reasons",
-        ),
+        *_charts(),
         rx.el.ul(
             rx.foreach(s.reasons, lambda r: rx.el.li(r["reason"], ": ", r["count"])),
             aria_label="End reasons",

@@ -267,9 +267,7 @@ def test_a_newcomers_tour_admin_three_conversations_console_analytics_insights(
             "data-speaking", "false", timeout=LONG
         )
         page.get_by_role("button", name="End conversation").click()
-        expect(page.locator("#room-status")).to_have_attribute(
-            "data-status", "ended", timeout=LONG
-        )
+        expect(page.locator("#room-status")).to_have_attribute("data-status", "ended", timeout=LONG)
 
         page.goto(f"{team_app.url}/history/{ids[1]}")
         analytics = page.get_by_role("region", name="Analytics")

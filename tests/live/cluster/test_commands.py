@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
@@ -13,14 +12,6 @@ from redis.asyncio import Redis
 from cvi_app.live.cluster.commands import CommandChannel, CommandReply, SessionCommand
 from cvi_app.live.cluster.remote import HOLDER_UNAVAILABLE, RemoteSession
 from cvi_app.live.errors import NotAllowedError, SessionError
-from tests.support.redis_server import RedisServer
-
-
-@pytest.fixture
-async def redis(redis_server: RedisServer) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_server.url)
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
 Sections, in the order a full run takes them (all by default; the ones named run in the order
 given, sharing one app server and one Chromium): latency, tabs (five room pages on one
-conversation), phone (4x CPU throttling, a 390x844 viewport), traffic, store, concurrency,
+conversation), phone (4x CPU throttling, a 390x844 viewport), traffic, store, analytics
+(insights over many stored conversations, cold and cached), concurrency,
 cluster (two app processes on one Redis beside one embedded process: relay, failover, memory),
 startup, and soak last, as it is long (one room page for 10 minutes, 2 with --quick, its memory
 sampled every minute). `--quick` takes fewer samples in every section; `--chromium-tabs` makes
@@ -31,6 +32,7 @@ Section = Callable[[BenchContext], Awaitable[list[Row]]]
 
 def _sections() -> dict[str, Section]:
     from benchmarks import (
+        analytics,
         cluster,
         concurrency,
         latency,
@@ -48,6 +50,7 @@ def _sections() -> dict[str, Section]:
         "phone": phone.run,
         "traffic": traffic.run,
         "store": store.run,
+        "analytics": analytics.run,
         "concurrency": concurrency.run,
         "cluster": cluster.run,
         "startup": startup.run,

@@ -32,6 +32,7 @@ __all__ = [
     "MAX_MOMENTS",
     "MAX_TOOL_CALLS",
     "figures_of",
+    "forget_figures",
     "insights_figures",
 ]
 
@@ -41,6 +42,11 @@ MAX_TOOL_CALLS = 1000
 CACHE_SIZE = 5000
 
 _ended: LRUCache[str, ConversationFigures] = LRUCache(maxsize=CACHE_SIZE)
+
+
+def forget_figures() -> None:
+    """Drop the kept figures of ended conversations (benchmarks time the cold read)."""
+    _ended.clear()
 
 
 def figures_of(session: Session, row: Conversation) -> ConversationFigures:

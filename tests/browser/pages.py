@@ -58,3 +58,17 @@ def sign_in(page: Page, url: str, email: str, password: str) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+def answer_one_turn_and_end(page: Page, text: str) -> None:
+    """In a live room (or watch view) after the greeting: send `text` as a user turn, wait for
+    the replica's answer to finish, then end the conversation and wait until it has ended."""
+    page.get_by_role("textbox", name="Message").fill(text)
+    page.get_by_role("button", name="Respond", exact=True).click()
+    transcript = page.get_by_role("log", name="Transcript")
+    expect(transcript.locator("[data-role=replica]")).to_have_count(2, timeout=LONG)
+    expect(page.get_by_label("Replica speaking state")).to_have_attribute(
+        "data-speaking", "false", timeout=LONG
+    )
+    page.get_by_role("button", name="End conversation").click()
+    expect(page.locator("#room-status")).to_have_attribute("data-status", "ended", timeout=LONG)

@@ -10,7 +10,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from cvi_app.config import SANDBOX_API_PREFIX
 from tests.browser.axe import assert_accessible
-from tests.browser.pages import LONG, at_page, create_admin, sign_in
+from tests.browser.pages import LONG, answer_one_turn_and_end, at_page, create_admin, sign_in
 from tests.support.app_server import SECRET_MARKERS, AppServer, private_web_dir, start_app_server
 
 ADMIN = "admin@example.com"
@@ -259,15 +259,7 @@ def test_a_newcomers_tour_admin_three_conversations_console_analytics_insights(
         table.get_by_role("link", name="Tour 1").click()
         expect(page.get_by_role("heading", name="Watching: Tour 1")).to_be_visible(timeout=LONG)
         expect(page.locator("#room-status")).to_have_attribute("data-status", "live", timeout=LONG)
-        page.get_by_role("textbox", name="Message").fill("What is my name?")
-        page.get_by_role("button", name="Respond", exact=True).click()
-        transcript = page.get_by_role("log", name="Transcript")
-        expect(transcript.locator("[data-role=replica]")).to_have_count(2, timeout=LONG)
-        expect(page.get_by_label("Replica speaking state")).to_have_attribute(
-            "data-speaking", "false", timeout=LONG
-        )
-        page.get_by_role("button", name="End conversation").click()
-        expect(page.locator("#room-status")).to_have_attribute("data-status", "ended", timeout=LONG)
+        answer_one_turn_and_end(page, "What is my name?")
 
         page.goto(f"{team_app.url}/history/{ids[1]}")
         analytics = page.get_by_role("region", name="Analytics")

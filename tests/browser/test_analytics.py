@@ -8,20 +8,12 @@ import io
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.axe import assert_accessible
-from tests.browser.pages import LONG, start_conversation
+from tests.browser.pages import LONG, answer_one_turn_and_end, start_conversation
 
 
 def _finished_conversation(page: Page, url: str) -> str:
     cid = start_conversation(page, url, name="Analytics tour")
-    page.get_by_role("textbox", name="Message").fill("My name is Sam.")
-    page.get_by_role("button", name="Respond", exact=True).click()
-    transcript = page.get_by_role("log", name="Transcript")
-    expect(transcript.locator("[data-role=replica]")).to_have_count(2, timeout=LONG)
-    expect(page.get_by_label("Replica speaking state")).to_have_attribute(
-        "data-speaking", "false", timeout=LONG
-    )
-    page.get_by_role("button", name="End conversation").click()
-    expect(page.locator("#room-status")).to_have_attribute("data-status", "ended", timeout=LONG)
+    answer_one_turn_and_end(page, "My name is Sam.")
     return cid
 
 

@@ -16,6 +16,7 @@ import contextlib
 import functools
 import logging
 
+import httpx
 from limits.storage import RedisStorage
 from pydantic import BaseModel, Field
 from redis.exceptions import RedisError
@@ -110,6 +111,8 @@ class SessionManager:
         self._writer: EventWriter | None = None
         self._lock = asyncio.Lock()
         self._releases: set[asyncio.Task[None]] = set()
+        self._http: httpx.AsyncClient | None = None
+        self._http_loop: asyncio.AbstractEventLoop | None = None
         self.start_limits = StartLimiter(
             per_browser=settings.start_limit_browser,
             per_address=settings.start_limit_address,
@@ -132,7 +135,22 @@ class SessionManager:
             # The configured key (the service's, which settings require with CVI_SANDBOX_URL),
             # else the one this process's own mounted sandbox made.
             key = s.sandbox_api_key.get_secret_value() if s.sandbox_api_key else sandbox_api_key()
-        return TavusClient(api_key=key, base_url=s.api_base, timeout=self.api_timeout)
+        return TavusClient(
+            api_key=key, base_url=s.api_base, timeout=self.api_timeout, http_client=self._pool()
+        )
+
+    def _pool(self) -> httpx.AsyncClient | None:
+        # One connection pool for the process's API calls (a takeover asks the API about each
+        # conversation it moves: new connections for each would cost a handshake apiece). A
+        # pool belongs to the event loop that made it; outside a loop each client has its own.
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return None
+        if self._http is None or self._http_loop is not loop or self._http.is_closed:
+            self._http = httpx.AsyncClient(limits=httpx.Limits(max_connections=32))
+            self._http_loop = loop
+        return self._http
 
     async def catalog(self) -> tuple[list[Persona], list[Replica]]:
         """The personas and replicas a conversation can be started with."""
@@ -659,6 +677,9 @@ class SessionManager:
         await self.bus.aclose()
         if self._writer is not None:
             await self._writer.aclose()
+        if self._http is not None and self._http_loop is asyncio.get_running_loop():
+            await self._http.aclose()
+        self._http = None
 
 
 _manager: SessionManager | None = None

@@ -74,7 +74,7 @@ class ClusterNode:
         redis_url: str,
         *,
         lease_ttl_s: float = DEFAULT_LEASE_TTL_S,
-        takeover_grace_s: float = 2.0,
+        takeover_grace_s: float = 1.5,
         takeover_interval_s: float = 0.5,
         command_timeout_s: float = 10.0,
     ) -> None:

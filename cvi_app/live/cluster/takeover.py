@@ -54,7 +54,7 @@ class TakeoverWatch:
         is_local: Callable[[str], bool],
         take_over: Callable[[str], Awaitable[None]],
         interval_s: float = 0.5,
-        grace_s: float = 2.0,
+        grace_s: float = 1.5,
         concurrency: int = 16,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:

@@ -14,6 +14,7 @@ from logging.config import fileConfig
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
+import cvi_app.deployments.models  # noqa: F401
 import cvi_app.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from alembic import context
 from cvi_app.store.db import create_db_engine, database_url

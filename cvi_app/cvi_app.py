@@ -8,13 +8,16 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 import cvi_app.accounts.models  # noqa: F401  (the accounts' tables, likewise)
+import cvi_app.deployments.models  # noqa: F401  (the public pages' table, likewise)
 import cvi_app.store.models  # noqa: F401  (the store's tables, for `reflex db makemigrations`)
 from cvi_app.access.owner_cookie import owner_cookies
 from cvi_app.access.web_guard import ASGIApp, WebGuard
 from cvi_app.accounts.routes import SignInLimiter, sign_in_routes
 from cvi_app.accounts.sign_in_cookie import SignInCookies
 from cvi_app.analytics.routes import insights_routes
+from cvi_app.components.storage_fallback import storage_fallback
 from cvi_app.config import get_settings, sandbox_api_key
+from cvi_app.deployments.embedding import framing_origins
 from cvi_app.exports import export_routes
 from cvi_app.live.bus_factory import configured_redis_url
 from cvi_app.live.manager import get_manager
@@ -25,12 +28,14 @@ from cvi_app.pages.component_demo import ROUTE as DEV_ROUTE
 from cvi_app.pages.component_demo import component_demo, dev_pages_enabled
 from cvi_app.pages.console import console
 from cvi_app.pages.conversation import conversation
+from cvi_app.pages.deployments import deployments
 from cvi_app.pages.history import history
 from cvi_app.pages.home import home
 from cvi_app.pages.insights import insights
 from cvi_app.pages.not_found import not_found
 from cvi_app.pages.room import room, watch_view
 from cvi_app.pages.sign_in import sign_in
+from cvi_app.pages.visit import visit
 from cvi_app.sandbox.app import MountedSandbox, create_sandbox_app
 from cvi_app.state import AppState
 from cvi_app.state.accounts_state import AccountsState
@@ -38,11 +43,13 @@ from cvi_app.state.analytics_state import AnalyticsState
 from cvi_app.state.audit_state import AuditState
 from cvi_app.state.console_state import ConsoleState, WatchState
 from cvi_app.state.conversation_state import ConversationState, TimelinePager, TranscriptPager
+from cvi_app.state.deployments_state import DeploymentsState
 from cvi_app.state.history_state import HistoryState
 from cvi_app.state.home_state import HomeState
 from cvi_app.state.insights_state import InsightsState
 from cvi_app.state.room_state import RoomState
 from cvi_app.state.sign_in_state import SignInState
+from cvi_app.state.visit_state import VisitState
 from cvi_app.store import get_engine
 from cvi_app.webhooks import webhook_routes
 
@@ -115,11 +122,13 @@ def _guard(backend: ASGIApp) -> ASGIApp:
         backend,
         cookies=owner_cookies(settings),
         connect_origins=settings.sandbox_service_origins,
+        framing=framing_origins,
     )
 
 
 app = rx.App(
     api_transformer=[_extra_routes(), _guard],
+    head_components=[storage_fallback()],
     # Sonner's rich colours put green text on pale green at 4.25:1 (axe asks 4.5:1).
     toaster=rx.toast.provider(rich_colors=False),
 )
@@ -194,5 +203,14 @@ app.add_page(
     route="/audit",
     title="CVI Studio: audit log",
     on_load=[AppState.load_mode, AuditState.load],
+)
+app.add_page(
+    deployments,
+    route="/deployments",
+    title="CVI Studio: public pages",
+    on_load=[AppState.load_mode, DeploymentsState.load],
+)
+app.add_page(
+    visit, route="/p/[slug]", title="Talk with us", on_load=[AppState.load_mode, VisitState.load]
 )
 app.add_page(not_found, route="404", title="CVI Studio: page not found", on_load=AppState.load_mode)

@@ -23,3 +23,14 @@ VISUALLY_HIDDEN = {
     "clip": "rect(0 0 0 0)",
     "white_space": "nowrap",
 }
+
+NATIVE_SELECT = {
+    "padding": "0.375rem 0.5rem",
+    "border": "1px solid var(--gray-a7)",
+    "border_radius": "var(--radius-2)",
+    "background": "var(--color-surface)",
+    "color": "var(--gray-12)",
+    "font_size": "var(--font-size-2)",
+    "max_width": "100%",
+}
+"""A plain `<select>` that looks like the theme's inputs (native: it posts with its form)."""

@@ -18,6 +18,7 @@ PAGE_PERMISSIONS: dict[str, Permission] = {
     "/history": "read",
     "/history/[conversation_id]": "read",
     "/insights": "read",
+    "/deployments": "drive",
     "/accounts": "admin",
     "/audit": "admin",
 }

@@ -46,12 +46,15 @@ UPLOAD_PATH = "/_upload"
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 
 
-def content_security_policy(connect_origins: Sequence[str] = ()) -> str:
+def content_security_policy(
+    connect_origins: Sequence[str] = (), frame_ancestors: Sequence[str] = ()
+) -> str:
     """The content policy of every page: the app's own code, plus Daily's call frames.
 
     Args:
         connect_origins: Other http(s) origins pages may call over HTTP and WebSocket (the
             sandbox service's, whose rooms a sandbox call joins).
+        frame_ancestors: Other origins that may frame the page (a public page's embedders).
     """
     connect = ["'self'"]
     for origin in connect_origins:
@@ -69,7 +72,7 @@ def content_security_policy(connect_origins: Sequence[str] = ()) -> str:
             "connect-src " + " ".join(connect),
             # Tavus conversations are Daily rooms (`https://tavus.daily.co/...`).
             "frame-src 'self' https://*.daily.co",
-            "frame-ancestors 'self'",
+            " ".join(["frame-ancestors 'self'", *frame_ancestors]),
             "object-src 'none'",
             "base-uri 'self'",
             "form-action 'self'",
@@ -78,11 +81,13 @@ def content_security_policy(connect_origins: Sequence[str] = ()) -> str:
 
 
 def _security_headers(
-    *, secure: bool, connect_origins: Sequence[str] = ()
+    *, secure: bool, connect_origins: Sequence[str] = (), frame_ancestors: Sequence[str] = ()
 ) -> list[tuple[bytes, bytes]]:
-    headers = [
-        (b"content-security-policy", content_security_policy(connect_origins).encode()),
-        (b"x-frame-options", b"SAMEORIGIN"),
+    policy = content_security_policy(connect_origins, frame_ancestors)
+    headers = [(b"content-security-policy", policy.encode())]
+    if not frame_ancestors:  # it cannot name other origins: the policy alone says who may
+        headers.append((b"x-frame-options", b"SAMEORIGIN"))
+    headers += [
         (b"x-content-type-options", b"nosniff"),
         (b"referrer-policy", b"same-origin"),
         (b"cross-origin-opener-policy", b"same-origin"),
@@ -101,6 +106,8 @@ class WebGuard:
         sign_in: Reads sign-in cookies (default: those of the same site as `cookies`).
         max_upload_bytes: The largest upload body accepted.
         connect_origins: Other origins the pages may connect to (see `content_security_policy`).
+        framing: The origins that may frame a page at a path (public pages' embedders), or
+            None for a path only the app's own pages may frame.
     """
 
     def __init__(
@@ -111,8 +118,12 @@ class WebGuard:
         max_upload_bytes: int = MAX_UPLOAD_BYTES,
         connect_origins: Sequence[str] = (),
         sign_in: SignInCookies | None = None,
+        framing: Callable[[str], Awaitable[Sequence[str]]] | None = None,
     ) -> None:
         self.app = app
+        self.secure = cookies.secure
+        self.connect_origins = tuple(connect_origins)
+        self.framing = framing
         self.cookies = cookies
         self.sign_in = sign_in or SignInCookies(secure=cookies.secure)
         self.max_upload_bytes = max_upload_bytes
@@ -164,16 +175,22 @@ class WebGuard:
                 return
             receive = _capped(receive, self.max_upload_bytes)
         has_owner = self.cookies.token_from_header(_header(scope, b"cookie")) is not None
+        security = self._headers
+        if self.framing is not None:
+            ancestors = await self.framing(scope.get("path", ""))
+            if ancestors:
+                security = _security_headers(
+                    secure=self.secure,
+                    connect_origins=self.connect_origins,
+                    frame_ancestors=ancestors,
+                )
+        replaced = {name for name, _ in self._headers} | {b"x-frame-options"}
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [
-                    *(
-                        (k, v)
-                        for k, v in message.get("headers", [])
-                        if k.lower() not in {name for name, _ in self._headers}
-                    ),
-                    *self._headers,
+                    *((k, v) for k, v in message.get("headers", []) if k.lower() not in replaced),
+                    *security,
                 ]
                 if not has_owner and _is_html(message):
                     cookie = self.cookies.set_cookie_header(self.cookies.mint())

@@ -68,7 +68,10 @@ def _header() -> rx.Component:
                 rx.hstack(
                     rx.cond(
                         AppState.signed_in_role != "viewer",
-                        rx.link("Console", href="/console"),
+                        rx.fragment(
+                            rx.link("Console", href="/console"),
+                            rx.link("Pages", href="/deployments"),
+                        ),
                     ),
                     rx.link("History", href="/history"),
                     rx.link("Insights", href="/insights"),

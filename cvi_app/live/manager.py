@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from redis.exceptions import RedisError
 
 from cvi_app.access.caller import TEAM_OWNER
-from cvi_app.access.start_limits import StartLimiter
+from cvi_app.access.start_limits import StartLimited, StartLimiter
 from cvi_app.config import Settings, get_settings, sandbox_api_key
 from cvi_app.live.bus import LiveBus
 from cvi_app.live.bus_factory import configured_redis_url, make_bus
@@ -71,6 +71,18 @@ class StartOptions(BaseModel):
     participant_left_timeout: int = Field(default=60, ge=0, le=3600)
     participant_absent_timeout: int = Field(default=300, ge=10, le=3600)
     require_auth: bool = True
+    language: str = Field(default="", max_length=32)
+    """The conversation's language ("" leaves the API's default)."""
+    captions: bool = False
+    """Closed captions in the call (`enable_closed_captions`)."""
+
+
+class VisitTag(BaseModel):
+    """A conversation a visitor starts from a public page (`cvi_app.deployments`)."""
+
+    deployment_id: int
+    visitor: str = Field(max_length=128)
+    """The visitor's browser identity (its page checked the page's own limits)."""
 
 
 class SessionManager:
@@ -166,12 +178,14 @@ class SessionManager:
         options: StartOptions,
         address: str | None = None,
         started_by: str | None = None,
+        visit: VisitTag | None = None,
     ) -> Conversation:
         """Create a conversation through the API, record it, and join its room.
 
         Starts are metered per browser (`owner`), or per account (`started_by`) when the team
         owns conversations, and per client `address` before anything is created
-        (`StartLimited` says why one is refused). A start that fails leaves nothing behind: no
+        (`StartLimited` says why one is refused). A visitor's start (`visit`) is metered by its
+        page instead (`cvi_app.deployments.visits`); the team's live limit still applies. A start that fails leaves nothing behind: no
         session, and no conversation left running at the API (one created before the failure,
         or created late after a timeout, is ended).
         """
@@ -179,14 +193,17 @@ class SessionManager:
             raise NotAllowedError("Your browser has no session yet; reload the page.")
         live = await self.live_conversations(owner=owner)
         team = owner == TEAM_OWNER
-        # In a thread: with several processes the counts are in Redis.
-        await asyncio.to_thread(
-            self.start_limits.check,
-            owner=(started_by or owner) if team else owner,
-            address=address,
-            live=len(live),
-            team_limit=self.settings.live_limit_team if team else None,
-        )
+        if visit is None:
+            # In a thread: with several processes the counts are in Redis.
+            await asyncio.to_thread(
+                self.start_limits.check,
+                owner=(started_by or owner) if team else owner,
+                address=address,
+                live=len(live),
+                team_limit=self.settings.live_limit_team if team else None,
+            )
+        elif team and len(live) >= self.settings.live_limit_team:
+            raise StartLimited("The team has as many live conversations as it may have.")
         callback_url, attempt = self.orphans.mark(self.settings.webhook_url())
         try:
             conversation = await self._create(options, callback_url=callback_url)
@@ -195,7 +212,9 @@ class SessionManager:
                 self.orphans.sweep(attempt)
             raise
         try:
-            await self._take_over(conversation, owner=owner, options=options, started_by=started_by)
+            await self._take_over(
+                conversation, owner=owner, options=options, started_by=started_by, visit=visit
+            )
         except BaseException as exc:
             await self._abandon(conversation, reason=describe_error(exc))
             raise
@@ -215,6 +234,8 @@ class SessionManager:
                     "max_call_duration": options.max_call_duration,
                     "participant_left_timeout": options.participant_left_timeout,
                     "participant_absent_timeout": options.participant_absent_timeout,
+                    **({"language": options.language} if options.language else {}),
+                    **({"enable_closed_captions": True} if options.captions else {}),
                 },
             )
 
@@ -225,6 +246,7 @@ class SessionManager:
         owner: str,
         options: StartOptions,
         started_by: str | None = None,
+        visit: VisitTag | None = None,
     ) -> None:
         """Record a conversation the API just created and join its room."""
         if not conversation.conversation_url:
@@ -242,6 +264,8 @@ class SessionManager:
             max_call_duration=options.max_call_duration,
             context=options.context or None,
             greeting=options.greeting or None,
+            deployment_id=visit.deployment_id if visit else None,
+            visitor=visit.visitor if visit else None,
         )
         engine = get_engine()
         await run_in_transaction(engine, lambda s: create_conversation(s, data=record))
@@ -697,5 +721,6 @@ __all__: list[str] = [
     "NotAllowedError",
     "SessionManager",
     "StartOptions",
+    "VisitTag",
     "get_manager",
 ]

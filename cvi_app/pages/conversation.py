@@ -36,6 +36,8 @@ def _facts(info) -> rx.Component:
         fact("Shutdown reason", info["reason"], id="shutdown-reason"),
         fact("Persona", info["persona"]),
         fact("Replica", info["replica"]),
+        rx.cond(info["page"] != "", fact("Public page", info["page"], id="conversation-page")),
+        rx.cond(info["rating"] != "", fact("Visitor's rating", info["rating"], id="rating")),
         orientation=rx.breakpoints(initial="vertical", sm="horizontal"),
     )
 

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from cvi_app.access.caller import Credentials
 from cvi_app.accounts.sessions import owner_for
+from cvi_app.deployments.queries import deployment_names
 from cvi_app.presentation.history_pages import (
     TranscriptSource,
     Window,
@@ -57,7 +58,14 @@ def _named(name: str, ident: str | None) -> str:
     return ident if name == ident else f"{name} ({ident})"
 
 
-def _info(row: Conversation, catalog: Catalog) -> dict[str, str]:
+def _rating(row: Conversation) -> str:
+    if row.rating is None:
+        return ""
+    said = f": {row.rating_comment}" if row.rating_comment else ""
+    return f"Rated {row.rating} of 5{said}"
+
+
+def _info(row: Conversation, catalog: Catalog, page: str = "") -> dict[str, str]:
     """The conversation's facts as the page shows them, with persona and replica names."""
     replica = catalog.replica(row.replica_id)
     return {
@@ -69,6 +77,8 @@ def _info(row: Conversation, catalog: Catalog) -> dict[str, str]:
         "reason": end_reason_sentence(row.shutdown_reason),
         "persona": _named(catalog.persona(row.persona_id), row.persona_id),
         "replica": _named(replica, row.replica_id),
+        "page": page,
+        "rating": _rating(row),
     }
 
 
@@ -107,8 +117,10 @@ class ConversationState(_ConversationPart, rx.State):
         def read(session: Session) -> dict[str, Any]:
             row = get_owned_conversation(session, conversation_id=cid, owner=owner)
             assert row is not None
+            pages = deployment_names(session, [row.deployment_id] if row.deployment_id else [])
             return {
                 "row": row,
+                "page": pages.get(row.deployment_id or 0, ""),
                 "tools": tool_call_rows(session, conversation_id=cid),
                 "webhooks": webhook_rows(session, conversation_id=cid),
                 "official": has_official_transcript(session, conversation_id=cid),
@@ -121,7 +133,9 @@ class ConversationState(_ConversationPart, rx.State):
             found, failed = None, True
         else:
             failed = False
-        info = _info(found["row"], await cached_catalog()) if found is not None else {}
+        info = (
+            _info(found["row"], await cached_catalog(), found["page"]) if found is not None else {}
+        )
         async with self:
             if found is None:
                 self.access = "error" if failed else "denied"

@@ -71,6 +71,8 @@ class ConversationCreate(SQLModel):
     max_call_duration: int | None = Field(default=None, ge=1)
     context: str | None = None
     greeting: str | None = None
+    deployment_id: int | None = None
+    visitor: str | None = Field(default=None, max_length=ID_LENGTH)
 
 
 class Conversation(SQLModel, table=True):
@@ -84,6 +86,8 @@ class Conversation(SQLModel, table=True):
         Index("ix_conversation_status_created_at", "status", "created_at"),
         Index("ix_conversation_name", "name"),
         Index("ix_conversation_owner_session", "owner_session"),
+        Index("ix_conversation_deployment_status", "deployment_id", "status"),
+        CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="ck_conversation_rating"),
     )
 
     conversation_id: str = Field(primary_key=True, sa_type=String(ID_LENGTH))
@@ -103,6 +107,13 @@ class Conversation(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     shutdown_reason: str | None = Field(default=None, sa_type=Text)
+    deployment_id: int | None = None
+    """The public page a visitor started it from (`cvi_app.deployments`), if any."""
+    visitor: str | None = Field(default=None, sa_type=String(ID_LENGTH))
+    """The visitor's browser identity (never a cookie), for conversations from a page."""
+    rating: int | None = None
+    """The visitor's 1-5 rating, given on the end screen."""
+    rating_comment: str | None = Field(default=None, sa_type=Text)
 
 
 # --- events -----------------------------------------------------------------------------------

@@ -23,6 +23,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # A test pattern and a beeping microphone for pages that ask (granted per context).
+    "--use-fake-device-for-media-stream",
 ]
 
 

@@ -29,6 +29,7 @@ from cvi_app.pages.component_demo import component_demo, dev_pages_enabled
 from cvi_app.pages.console import console
 from cvi_app.pages.conversation import conversation
 from cvi_app.pages.deployments import deployments
+from cvi_app.pages.guest import guest
 from cvi_app.pages.history import history
 from cvi_app.pages.home import home
 from cvi_app.pages.insights import insights
@@ -47,6 +48,7 @@ from cvi_app.state.deployments_state import DeploymentsState
 from cvi_app.state.history_state import HistoryState
 from cvi_app.state.home_state import HomeState
 from cvi_app.state.insights_state import InsightsState
+from cvi_app.state.invite_state import GuestState
 from cvi_app.state.room_state import RoomState
 from cvi_app.state.sign_in_state import SignInState
 from cvi_app.state.visit_state import VisitState
@@ -212,5 +214,11 @@ app.add_page(
 )
 app.add_page(
     visit, route="/p/[slug]", title="Talk with us", on_load=[AppState.load_mode, VisitState.load]
+)
+app.add_page(
+    guest,
+    route="/guest",
+    title="Join the conversation",
+    on_load=[AppState.load_mode, GuestState.load],
 )
 app.add_page(not_found, route="404", title="CVI Studio: page not found", on_load=AppState.load_mode)

@@ -24,6 +24,7 @@ from cvi_app.components.live_feed import live_feed
 from cvi_app.presentation.templates import INTERACTION_TEMPLATES
 from cvi_app.sandbox.responder import SANDBOX_SIMULATES
 from cvi_app.state.app_state import AppState
+from cvi_app.state.invite_state import InviteState
 from cvi_app.state.room_controls import RoomControlsState, selected_size
 from cvi_app.state.room_state import FeedState, PresenceState, RoomState, SpeakingState
 
@@ -222,6 +223,36 @@ def _call(*, watch: bool) -> rx.Component:
             ),
         ),
         _people(),
+        _invite(),
+    )
+
+
+def _invite() -> rx.Component:
+    return rx.vstack(
+        rx.button("Invite", variant="soft", size="2", on_click=InviteState.invite),
+        rx.cond(
+            InviteState.invite_link != "",
+            rx.vstack(
+                rx.text(
+                    "Send this link to one person: it lets them join the call for an hour.",
+                    size="2",
+                ),
+                rx.el.pre(
+                    rx.el.code(InviteState.invite_link),
+                    aria_label="Invitation link",
+                    tab_index=0,
+                    style={
+                        "white_space": "pre-wrap",
+                        "word_break": "break-all",
+                        "margin": 0,
+                        "font_size": "var(--font-size-1)",
+                    },
+                ),
+                width="100%",
+            ),
+        ),
+        width="100%",
+        spacing="2",
     )
 
 

@@ -50,7 +50,7 @@ async def _page(slug: str) -> Deployment | None:
 
 
 def text_colour_on(background: str) -> str:
-    """ "black" or "white", whichever contrasts more with `background` (#rrggbb)."""
+    """Black or white (as CSS names): whichever contrasts more with `background` (#rrggbb)."""
 
     def channel(hex_pair: str) -> float:
         c = int(hex_pair, 16) / 255

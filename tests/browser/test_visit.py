@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.browser.axe import assert_accessible
-from tests.browser.pages import LONG, at_page
+from tests.browser.pages import LONG, at_page, start_conversation
 from tests.support.app_server import AppServer
 from tests.support.servers import free_port
 
@@ -309,3 +309,38 @@ def test_the_public_pages_studio_list_works_at_phone_size(
     expect(page.get_by_role("form", name="Page settings")).to_be_visible(timeout=LONG)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert_accessible(page)
+
+
+def test_a_guest_link_admits_one_more_person_as_a_participant(
+    page: Page, app_server: AppServer, browser: Browser, ended_afterwards: list[str]
+) -> None:
+    ended_afterwards.append(start_conversation(page, app_server.url))
+    page.get_by_role("button", name="Invite").click()
+    link = page.get_by_label("Invitation link").inner_text(timeout=LONG).strip()
+    assert "/guest?invite=" in link
+
+    first = browser.new_context(viewport=PHONE, permissions=MEDIA)
+    second = browser.new_context(viewport=PHONE, permissions=MEDIA)
+    try:
+        guest = first.new_page()
+        guest.goto(link)
+        guest.get_by_role("button", name="Join the call").click(timeout=LONG)
+        expect(guest.get_by_role("region", name="Replica")).to_be_visible(timeout=LONG)
+        for name in ("Respond", "Echo", "Interrupt", "End conversation", "Invite"):
+            expect(guest.get_by_role("button", name=name, exact=True)).to_have_count(0)
+        # The room shows the guest among the people in the call.
+        expect(page.get_by_text("Guest").first).to_be_visible(timeout=LONG)
+        assert_accessible(guest)
+
+        other = second.new_page()
+        other.goto(link)
+        expect(other.get_by_text("Someone has already joined with this invitation.")).to_be_visible(
+            timeout=LONG
+        )
+        other.goto(link[:-3] + ("aaa" if not link.endswith("aaa") else "bbb"))
+        expect(other.get_by_text("This link is not valid.")).to_be_visible(timeout=LONG)
+        guest.get_by_role("button", name="Leave").click()
+        expect(guest.get_by_text("You left the call.")).to_be_visible(timeout=LONG)
+    finally:
+        first.close()
+        second.close()

@@ -26,6 +26,7 @@ from cvi_app.live.manager import SessionManager, StartOptions, VisitTag
 from cvi_app.store.db import get_engine, run_in_transaction
 from cvi_app.tavus import TavusError
 from cvi_app.tavus.models import Conversation
+from cvi_app.transport.base import TransportError
 
 __all__ = ["BUSY", "VisitLimiter", "VisitRefused", "start_visit", "visit_options"]
 
@@ -125,8 +126,12 @@ async def start_visit(
         except StartLimited as exc:
             logger.info("page %s: start refused by the team's limit: %s", deployment.slug, exc)
             raise VisitRefused(BUSY) from None
-        except (TavusError, SessionError) as exc:
+        except (TavusError, SessionError, TransportError) as exc:
             logger.warning("page %s: a visitor's start failed: %s", deployment.slug, exc)
             if "concurrency" in type(exc).__name__.lower():
                 raise VisitRefused(BUSY) from None
+            raise VisitRefused(FAILED) from None
+        except Exception:
+            # Whatever else went wrong, the visitor reads a sentence; the detail is logged.
+            logger.exception("page %s: a visitor's start failed", deployment.slug)
             raise VisitRefused(FAILED) from None

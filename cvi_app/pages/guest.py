@@ -2,9 +2,9 @@
 
 import reflex as rx
 
-from cvi_app.components.daily_call import daily_call
 from cvi_app.components.device_check import device_check
 from cvi_app.components.sandbox_call import sandbox_call
+from cvi_app.components.visitor_call import visitor_call
 from cvi_app.state.app_state import AppState
 from cvi_app.state.invite_state import GuestState
 
@@ -15,13 +15,12 @@ def _call() -> rx.Component:
     return rx.vstack(
         rx.cond(
             AppState.mode == "tavus",
-            daily_call(
+            visitor_call(
                 url=GuestState.join_url,
                 id="guest-call",
                 user_name="Guest",
                 on_left=GuestState.call_left,
-                width="100%",
-                height="24rem",
+                on_leave=GuestState.leave,
             ),
             sandbox_call(
                 url=GuestState.join_url,
@@ -31,7 +30,13 @@ def _call() -> rx.Component:
                 width="100%",
             ),
         ),
-        rx.button("Leave", size="3", color_scheme="red", variant="soft", on_click=GuestState.leave),
+        rx.cond(
+            AppState.mode == "tavus",
+            rx.fragment(),
+            rx.button(
+                "Leave", size="3", color_scheme="red", variant="soft", on_click=GuestState.leave
+            ),
+        ),
         spacing="3",
         width="100%",
     )

@@ -7,9 +7,9 @@ optional rating. `?embed=1` drops the page's own margins for an `<iframe>`.
 
 import reflex as rx
 
-from cvi_app.components.daily_call import daily_call
 from cvi_app.components.device_check import device_check
 from cvi_app.components.sandbox_call import sandbox_call
+from cvi_app.components.visitor_call import visitor_call
 from cvi_app.state.app_state import AppState
 from cvi_app.state.visit_state import VisitState
 
@@ -103,14 +103,16 @@ def _call() -> rx.Component:
             rx.text("Connecting…", role="status"),
             rx.cond(
                 AppState.mode == "tavus",
-                daily_call(
+                # The visitor's call on Daily's call object, with its own Leave button.
+                visitor_call(
                     url=VisitState.join_url,
                     id=CALL_ID,
                     user_name="Visitor",
+                    captions=VisitState.captions,
+                    accent=VisitState.accent,
                     on_left=VisitState.call_left,
+                    on_leave=VisitState.leave,
                     on_app_message=_ROOM_TO_HOST,
-                    width="100%",
-                    height="24rem",
                 ),
                 rx.cond(
                     VisitState.captions,
@@ -134,7 +136,13 @@ def _call() -> rx.Component:
                 ),
             ),
         ),
-        rx.button("Leave", size="3", color_scheme="red", variant="soft", on_click=VisitState.leave),
+        rx.cond(
+            AppState.mode == "tavus",
+            rx.fragment(),
+            rx.button(
+                "Leave", size="3", color_scheme="red", variant="soft", on_click=VisitState.leave
+            ),
+        ),
         spacing="3",
         width="100%",
     )

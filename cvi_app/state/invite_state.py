@@ -129,7 +129,8 @@ class GuestState(rx.State):
     @rx.event
     def call_left(self, reason: str) -> None:
         """The call ended (the conversation is over, or the connection was lost)."""
-        if self.step == "call":
+        # "left" is the guest's own Leave in the call view: `leave` follows.
+        if self.step == "call" and reason != "left":
             self.step, self.join_url, self.message = "left", "", ENDED
 
 

@@ -224,7 +224,8 @@ class VisitState(rx.State):
     @rx.event
     def call_left(self, reason: str):
         """The call ended on its own (time limit, the agent ended it, the connection)."""
-        if self.step != "call":
+        # "left" is the visitor's own Leave in the call view: `leave` follows and ends it.
+        if self.step != "call" or reason == "left":
             return None
         self.step, self.join_url = "ended", ""
         return _host_event("cvi.conversation_ended", reason=str(reason)[:200])

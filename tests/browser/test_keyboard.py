@@ -43,6 +43,7 @@ def test_the_start_form_is_reached_in_order_and_starts_a_conversation_by_keyboar
         page.get_by_role("link", name="Skip to main content"),
         page.get_by_role("link", name="CVI Studio"),
         page.get_by_role("navigation").get_by_role("link", name="Console"),
+        page.get_by_role("navigation").get_by_role("link", name="Pages"),
         page.get_by_role("navigation").get_by_role("link", name="History"),
         page.get_by_role("navigation").get_by_role("link", name="Insights"),
         page.get_by_role("combobox", name="Persona"),

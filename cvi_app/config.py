@@ -25,6 +25,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cvi_app.tavus.models import RecordingStorage
+
 Mode = Literal["sandbox", "tavus"]
 
 # Where the sandbox REST API is, below the app's own backend (mounted) or the sandbox service's
@@ -136,6 +138,11 @@ class Settings(BaseSettings):
         validation_alias="CVI_ACCOUNTS",
         description="Sign-in for the studio; always on in tavus mode, off by default in sandbox.",
     )
+    recording_storage: str = Field(
+        default="",
+        validation_alias="TAVUS_RECORDING_STORAGE",
+        description="JSON for Tavus's `recording_storage` (where recorded calls go).",
+    )
     sign_in_limit_account: str = Field(
         default=DEFAULT_SIGN_IN_LIMIT_ACCOUNT, validation_alias="CVI_SIGN_IN_LIMIT_ACCOUNT"
     )
@@ -224,6 +231,29 @@ class Settings(BaseSettings):
                 "hour or day)"
             ) from None
         return value
+
+    @field_validator("recording_storage")
+    @classmethod
+    def _recording_storage(cls, value: str) -> str:
+        if value.strip():
+            try:
+                RecordingStorage.model_validate_json(value)
+            except ValidationError as exc:
+                problem = exc.errors()[0]
+                where = ".".join(str(part) for part in problem["loc"]) or "value"
+                raise ValueError(
+                    'must be JSON like {"provider": "s3", "bucket_name": "...", '
+                    '"bucket_region": "...", "assume_role_arn": "..."} '
+                    f"({where}: {problem['msg']})"
+                ) from None
+        return value.strip()
+
+    @property
+    def recording_storage_config(self) -> RecordingStorage | None:
+        """Where Tavus stores recorded calls (None: Tavus's default)."""
+        if not self.recording_storage:
+            return None
+        return RecordingStorage.model_validate_json(self.recording_storage)
 
     @field_validator("allowed_origins")
     @classmethod

@@ -113,6 +113,10 @@ class ConversationFigures(BaseModel):
     interrupts_sent: int = 0
     tools: list[ToolFigure] = Field(default_factory=list)
     end_reason: str | None = None
+    page_id: int | None = None
+    """The public page a visitor started it from (read from the row each time, not cached)."""
+    rating: int | None = None
+    """The visitor's 1-5 rating (given after the end: read from the row each time)."""
     timeline: list[TimelinePoint] = Field(default_factory=list)
     timeline_cut: bool = False
     marks: list[TimelineMark] = Field(default_factory=list)

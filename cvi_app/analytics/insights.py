@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from cvi_app.analytics.figures import ConversationFigures, percentile
 
-__all__ = ["CSV_COLUMNS", "DayFigures", "Insights", "figures_csv", "insights"]
+__all__ = ["CSV_COLUMNS", "DayFigures", "Insights", "PageFigures", "figures_csv", "insights"]
 
 
 class DayFigures(BaseModel):
@@ -23,6 +23,15 @@ class DayFigures(BaseModel):
     median_latency_s: float | None = None
     p90_latency_s: float | None = None
     average_duration_s: float | None = None
+
+
+class PageFigures(BaseModel):
+    """The conversations visitors started from one public page, and how they rated them."""
+
+    page_id: int
+    conversations: int
+    rated: int = 0
+    average_rating: float | None = None
 
 
 class Insights(BaseModel):
@@ -37,6 +46,30 @@ class Insights(BaseModel):
     tool_calls: int = 0
     tool_success_rate: float | None = None
     days: list[DayFigures] = Field(default_factory=list)
+    rated: int = 0
+    """Conversations a visitor rated."""
+    average_rating: float | None = None
+    pages: list[PageFigures] = Field(default_factory=list)
+    """Per public page, the busiest first."""
+
+
+def _pages(figures: list[ConversationFigures]) -> list[PageFigures]:
+    by_page: dict[int, list[ConversationFigures]] = {}
+    for f in figures:
+        if f.page_id is not None:
+            by_page.setdefault(f.page_id, []).append(f)
+    pages = []
+    for page_id, group in by_page.items():
+        ratings = [float(f.rating) for f in group if f.rating is not None]
+        pages.append(
+            PageFigures(
+                page_id=page_id,
+                conversations=len(group),
+                rated=len(ratings),
+                average_rating=_average(ratings),
+            )
+        )
+    return sorted(pages, key=lambda p: (-p.conversations, p.page_id))
 
 
 def _latencies(figures: list[ConversationFigures]) -> list[float]:
@@ -70,6 +103,7 @@ def insights(figures: list[ConversationFigures]) -> Insights:
             )
         )
     reasons = Counter((f.end_reason or "still live") for f in figures)
+    ratings = [float(f.rating) for f in figures if f.rating is not None]
     return Insights(
         conversations=len(figures),
         turns=len(latencies),
@@ -82,6 +116,9 @@ def insights(figures: list[ConversationFigures]) -> Insights:
             sum(t.status == "success" for t in finished) / len(finished) if finished else None
         ),
         days=days,
+        rated=len(ratings),
+        average_rating=_average(ratings),
+        pages=_pages(figures),
     )
 
 
@@ -102,6 +139,8 @@ CSV_COLUMNS = [
     "tool_calls",
     "tool_success_rate",
     "end_reason",
+    "page_id",
+    "rating",
 ]
 
 
@@ -133,6 +172,8 @@ def figures_csv(figures: list[ConversationFigures]) -> str:
                 len(f.tools),
                 num(f.tool_success_rate),
                 _safe_cell(f.end_reason or ""),
+                "" if f.page_id is None else f.page_id,
+                "" if f.rating is None else f.rating,
             ]
         )
     return out.getvalue()

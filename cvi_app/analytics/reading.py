@@ -53,7 +53,7 @@ def figures_of(session: Session, row: Conversation) -> ConversationFigures:
     """The figures of one stored conversation (from the cache once it has ended)."""
     cid = row.conversation_id
     if row.status == "ended" and cid in _ended:
-        return _ended[cid]
+        return _with_visit(_ended[cid], row)
     moments: list[Moment] = []
     after: int | None = None
     while len(moments) < MAX_MOMENTS:
@@ -90,7 +90,14 @@ def figures_of(session: Session, row: Conversation) -> ConversationFigures:
     )
     if row.status == "ended":
         _ended[cid] = figures
-    return figures
+    return _with_visit(figures, row)
+
+
+def _with_visit(figures: ConversationFigures, row: Conversation) -> ConversationFigures:
+    """The figures with the row's page and rating (a visitor may rate after they were kept)."""
+    if row.deployment_id is None and row.rating is None:
+        return figures
+    return figures.model_copy(update={"page_id": row.deployment_id, "rating": row.rating})
 
 
 def _since(start: datetime, at: datetime) -> float:

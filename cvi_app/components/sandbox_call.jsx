@@ -20,12 +20,12 @@ const onPicture = {
 const styles = {
   // Only what the layout needs: size and placement come from the page (className / style).
   root: { display: "grid", gap: "var(--space-3)" },
-  tile: (speaking) => ({
+  tile: (speaking, transparent) => ({
     position: "relative",
     aspectRatio: "16 / 9",
     borderRadius: "var(--radius-5)",
     overflow: "hidden",
-    background: "var(--gray-a3)",
+    background: transparent ? "transparent" : "var(--gray-a3)",
     outline: `4px solid ${speaking ? "var(--accent-9)" : "transparent"}`,
     // Its own compositing layer: a caption or speaking change repaints the tile, not the page.
     willChange: "transform",
@@ -86,14 +86,17 @@ const styles = {
   }),
 };
 
-/** The replica's tile: its picture, "Speaking" or "Listening", and the latest captions. */
-export function ReplicaTile({ image, speaking, caption, announce = true }) {
+/**
+ * The replica's tile: its picture, "Speaking" or "Listening", and the latest captions. With
+ * `transparent`, the tile has no fill: the picture lies on the page's own background.
+ */
+export function ReplicaTile({ image, speaking, caption, announce = true, transparent = false }) {
   return (
     <section
       role="region"
       aria-label="Replica"
       data-speaking={speaking ? "true" : "false"}
-      style={styles.tile(speaking)}
+      style={styles.tile(speaking, transparent)}
     >
       <img src={image} alt="" style={styles.image} />
       <span style={styles.badge(speaking)}>{speaking ? "Speaking" : "Listening"}</span>
@@ -154,7 +157,7 @@ export function SayBox({ status, canSay, say, showBox }) {
 export function SandboxCall(props) {
   const { id, url, token, userName, replicaImage, className, style } = props;
   // A page that knows better (the room: the server's view of the call) passes these in.
-  const { speaking, caption, showSayBox = true } = props;
+  const { speaking, caption, showSayBox = true, transparent = false } = props;
   const fire = useCallEvents("SandboxCall", props);
   const room = useSandboxRoom({ id, url, token, userName }, fire);
   return (
@@ -164,6 +167,7 @@ export function SandboxCall(props) {
         speaking={speaking ?? room.speaking}
         caption={caption ?? room.caption}
         announce={caption == null /* a page that passes captions announces its own transcript */}
+        transparent={transparent === true}
       />
       <SayBox status={room.status} canSay={room.joined} say={room.say} showBox={showSayBox} />
     </div>

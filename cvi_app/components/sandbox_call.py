@@ -12,7 +12,8 @@ switch between them by mode::
 
 Accessible names: the tile is a region named "Replica" with `data-speaking="true|false"` and
 the text "Speaking" or "Listening"; the captions are named "Captions"; the textbox is named
-"Say something" and its button "Say".
+"Say something" and its button "Say". With `transparent=True` the tile has no fill of its own
+(as `VisitorCall`'s keyed replica): a `replica_image` without a backdrop lies on the page.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ class SandboxCall(CallFrame):
 
     show_say_box: rx.Var[bool]
     """Whether to show the "Say something" box (default True; at most 1,000 characters)."""
+
+    transparent: rx.Var[bool]
+    """Whether the tile has no fill, its picture on the page's background (default False)."""
 
     @classmethod
     def create(cls, *children: rx.Component, **props: object) -> rx.Component:

@@ -7,7 +7,9 @@
 // Colours, spacing, radii and type sizes are the Radix theme's tokens, so the view follows the
 // app's theme in light and dark; what lies on the video (badge, captions) uses the black and
 // white overlays, which stay the same in both. Layout follows the component's own width
-// (container queries): phone first, a wider stage and labelled buttons from 520 px.
+// (container queries): phone first, a wider stage and labelled buttons from 520 px. With
+// `transparent`, the replica's video (a Tavus greenscreen) is chroma-keyed (chroma_key.js) over
+// the page's own background, and its region has no fill.
 import React, { useCallback, useEffect, useRef, useState } from "react";
 import {
   DailyAudio,
@@ -23,6 +25,7 @@ import {
   useVideoTrack,
 } from "@daily-co/daily-react";
 import { useCallEvents } from "./call_shared.js";
+import { ChromaKeyVideo } from "./chroma_key.js";
 import { SAY, isReplica, useVisitorCall } from "./visitor_room.js";
 
 const DEFAULT_ACCENT = "var(--accent-9)";
@@ -39,7 +42,8 @@ const CSS = `
 .cvi-vc-replica { position: absolute; inset: 0; overflow: hidden; border-radius: var(--radius-4);
   background: var(--gray-a3); outline: 4px solid transparent; outline-offset: 2px;
   transition: outline-color 150ms; will-change: transform; }
-.cvi-vc-video { display: block; width: 100%; height: 100%; }
+.cvi-vc-replica[data-transparent="true"] { background: transparent; }
+.cvi-vc-video { display: block; width: 100%; height: 100%; object-fit: cover; }
 .cvi-vc-placeholder { position: absolute; inset: 0; display: grid; place-items: center; margin: 0;
   padding: var(--space-4); text-align: center; font-size: var(--font-size-3);
   color: var(--gray-11); }
@@ -184,17 +188,22 @@ function useLocalMedia(joined) {
   };
 }
 
-function ReplicaView({ replicaId, replica, captions, accent }) {
+function ReplicaView({ replicaId, replica, captions, accent, transparent }) {
   const activeId = useActiveSpeakerId();
   const video = useVideoTrack(replicaId);
   // The replica's own events say best when it speaks; before the first, Daily's active speaker.
   const speaking = Boolean(replicaId) && (replica.speaking ?? activeId === replicaId);
   return (
     <section role="region" aria-label="Replica" className="cvi-vc-replica"
-      data-speaking={speaking ? "true" : "false"}
+      data-speaking={speaking ? "true" : "false"} data-transparent={transparent || undefined}
       style={{ outlineColor: speaking ? accent : "transparent" }}>
       {replicaId && !video.isOff ? (
-        <DailyVideo sessionId={replicaId} type="video" fit="cover" className="cvi-vc-video" />
+        transparent ? (
+          <ChromaKeyVideo track={video.persistentTrack} className="cvi-vc-video"
+            label="The agent" />
+        ) : (
+          <DailyVideo sessionId={replicaId} type="video" fit="cover" className="cvi-vc-video" />
+        )
       ) : (
         <p className="cvi-vc-placeholder">
           {replicaId ? "The agent's camera is off." : "The agent will appear here."}
@@ -255,7 +264,7 @@ function Controls({ phase, media, leave, soundBlocked, playSound }) {
   );
 }
 
-function CallView({ room, captions, accent, leave, statusRef }) {
+function CallView({ room, captions, accent, transparent, leave, statusRef }) {
   const { phase } = room;
   const joined = phase === "joined";
   const inCall = joined || phase === "connecting";
@@ -282,7 +291,7 @@ function CallView({ room, captions, accent, leave, statusRef }) {
       {inCall ? (
         <div className="cvi-vc-stage">
           <ReplicaView replicaId={replicaId} replica={room.replica} captions={captions}
-            accent={accent} />
+            accent={accent} transparent={transparent} />
           <SelfView media={media} />
         </div>
       ) : null}
@@ -307,7 +316,8 @@ const providerKey = (call) => {
 };
 
 export function VisitorCall(props) {
-  const { id, url, token, userName, captions = true, accent, className, style } = props;
+  const { id, url, token, userName, captions = true, accent, transparent, className, style } =
+    props;
   const fire = useCallEvents("VisitorCall", props);
   const room = useVisitorCall({ id, url, token, userName }, fire);
   const statusRef = useRef(null);
@@ -322,7 +332,7 @@ export function VisitorCall(props) {
       <style>{CSS}</style>
       <DailyProvider key={providerKey(room.call)} callObject={room.call}>
         <CallView room={room} captions={captions !== false} accent={accent || DEFAULT_ACCENT}
-          leave={leave} statusRef={statusRef} />
+          transparent={transparent === true} leave={leave} statusRef={statusRef} />
       </DailyProvider>
     </div>
   );

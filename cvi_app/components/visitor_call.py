@@ -15,6 +15,7 @@ mirrored in a corner, the call's buttons and a status line in plain words. Props
         id="call",
         captions=True,
         accent="var(--accent-9)",
+        transparent=False,  # True: the replica's greenscreen keyed out over the page
         on_joined=VisitState.joined,  # (participant: dict)
         on_left=VisitState.left,  # (reason: str)
         on_app_message=VisitState.app_message,  # (data: dict, sender_id: str)
@@ -51,6 +52,12 @@ What it shows, with the names tests and assistive technology find it by:
   sharing" (where the browser can share a screen; from joining on), "Leave", and "Turn on sound"
   when the browser held back the replica's audio.
 
+With `transparent=True` (for a conversation created with Tavus's `apply_greenscreen: true`), the
+replica's video is drawn through `ChromaKeyVideo` (`chroma_key.js`, WebGL): its flat green
+(RGB 0, 255, 155) becomes transparent, and the region "Replica" has no fill of its own, so the
+page's background shows around the replica. The keyed picture is a canvas (`role="img"`, named
+"The agent"); a browser without WebGL shows the plain video instead.
+
 Colours, spacing and type are the Radix theme's tokens. See `CALL_COMPONENTS.md` beside this
 file for `DailyCall` and `SandboxCall`.
 """
@@ -71,6 +78,7 @@ from cvi_app.components.daily_call import (
 )
 
 __all__ = [
+    "CHROMA_KEY_JS",
     "DAILY_REACT",
     "DEFAULT_ACCENT",
     "JOTAI",
@@ -88,6 +96,9 @@ JOTAI = "jotai@2.20.3"
 DEFAULT_ACCENT = "var(--accent-9)"
 """The speaking outline's colour when `accent` is not given."""
 
+CHROMA_KEY_JS = "chroma_key.js"
+"""`ChromaKeyVideo`, which keys the replica's greenscreen out when `transparent` is set."""
+
 
 class VisitorCall(CallFrame, rx.NoSSRComponent):
     """A visitor's call with a Tavus replica on Daily's call object (rendered in the browser only).
@@ -96,7 +107,7 @@ class VisitorCall(CallFrame, rx.NoSSRComponent):
     """
 
     # The display; the call itself is `useVisitorCall` in visitor_room.js.
-    library = call_library("visitor_call.jsx", CALL_SHARED_JS, "visitor_room.js")
+    library = call_library("visitor_call.jsx", CALL_SHARED_JS, "visitor_room.js", CHROMA_KEY_JS)
     lib_dependencies: list[str] = [DAILY_JS, DAILY_REACT, JOTAI]
     tag = "VisitorCall"
 
@@ -105,6 +116,9 @@ class VisitorCall(CallFrame, rx.NoSSRComponent):
 
     accent: rx.Var[str]
     """A CSS colour for the outline while the replica speaks (default `var(--accent-9)`)."""
+
+    transparent: rx.Var[bool]
+    """Whether to key out the replica's greenscreen over the page's background (default False)."""
 
     on_leave: rx.EventHandler[no_args_event_spec]
     """The visitor pressed Leave, and the call is left (after `on_left`)."""

@@ -59,6 +59,10 @@ class Deployment(SQLModel, table=True):
     context: str = ColumnField(default="", sa_type=Text)
     language: str = ColumnField(default="english", sa_type=String(32))
     captions: bool = True
+    transparent: bool = False
+    """The replica on the page's own background (`apply_greenscreen`, keyed in the browser)."""
+    record: bool = False
+    """Tavus records the calls (`enable_recording`); tavus mode only."""
     max_live: int = 5
     """Conversations the page may have live at once."""
     starts_per_hour: int = 3
@@ -115,6 +119,8 @@ class DeploymentForm(BaseModel):
     context: str = Field(default="", max_length=20_000)
     language: str = Field(default="english", min_length=1, max_length=32)
     captions: bool = True
+    transparent: bool = False
+    record: bool = False
     max_live: int = Field(default=5, ge=1, le=1_000)
     starts_per_hour: int = Field(default=3, ge=1, le=1_000)
     max_duration_s: int = Field(default=600, ge=30, le=4 * 3600)

@@ -99,23 +99,8 @@ def save_deployment(
         other = get_deployment(session, slug=form.slug)
         if other is not None and other.id != deployment.id:
             raise SlugTaken(form.slug)
-    for name in (
-        "slug",
-        "title",
-        "intro",
-        "logo_url",
-        "accent_color",
-        "persona_id",
-        "replica_id",
-        "greeting",
-        "context",
-        "language",
-        "captions",
-        "max_live",
-        "starts_per_hour",
-        "max_duration_s",
-        "access",
-    ):
+    # Every setting is stored as given, but the two that are kept in another shape.
+    for name in DeploymentForm.model_fields.keys() - {"access_code", "allowed_origins"}:
         setattr(deployment, name, getattr(form, name))
     deployment.allowed_origins = json.dumps(form.allowed_origins)
     if form.access_code:

@@ -82,6 +82,8 @@ def visit_options(deployment: Deployment) -> StartOptions:
         participant_left_timeout=30,
         language=deployment.language,
         captions=deployment.captions,
+        transparent=deployment.transparent,
+        record=deployment.record,
     )
 
 

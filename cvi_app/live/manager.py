@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+from typing import Any
 
 import httpx
 from limits.storage import RedisStorage
@@ -75,6 +76,10 @@ class StartOptions(BaseModel):
     """The conversation's language ("" leaves the API's default)."""
     captions: bool = False
     """Closed captions in the call (`enable_closed_captions`)."""
+    transparent: bool = False
+    """The replica on a greenscreen for the browser to key out (`apply_greenscreen`)."""
+    record: bool = False
+    """Tavus records the call (`enable_recording`, stored where the settings say)."""
 
 
 class VisitTag(BaseModel):
@@ -236,8 +241,20 @@ class SessionManager:
                     "participant_absent_timeout": options.participant_absent_timeout,
                     **({"language": options.language} if options.language else {}),
                     **({"enable_closed_captions": True} if options.captions else {}),
+                    **({"apply_greenscreen": True} if options.transparent else {}),
+                    **self._recording(options),
                 },
             )
+
+    def _recording(self, options: StartOptions) -> dict[str, Any]:
+        """The recording properties: only in tavus mode (the sandbox records nothing)."""
+        if not options.record or self.settings.mode != "tavus":
+            return {}
+        storage = self.settings.recording_storage_config
+        return {
+            "enable_recording": True,
+            **({"recording_storage": storage.model_dump(exclude_none=True)} if storage else {}),
+        }
 
     async def _take_over(
         self,

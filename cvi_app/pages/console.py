@@ -13,7 +13,13 @@ def _row(row) -> rx.Component:
         rx.table.cell(
             rx.link(row["name"], href="/console/" + row["id"]),
             rx.text(row["persona"], " · ", row["replica"], size="1"),
-            rx.cond(row["started_by"] != "", rx.text("started by ", row["started_by"], size="1")),
+            rx.cond(
+                row["page_note"] != "",
+                rx.text(row["page_note"], size="1"),
+                rx.cond(
+                    row["started_by"] != "", rx.text("started by ", row["started_by"], size="1")
+                ),
+            ),
         ),
         rx.table.cell(row["people"]),
         rx.table.cell(row["duration"]),

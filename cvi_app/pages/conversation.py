@@ -38,6 +38,23 @@ def _facts(info) -> rx.Component:
         fact("Replica", info["replica"]),
         rx.cond(info["page"] != "", fact("Public page", info["page"], id="conversation-page")),
         rx.cond(info["rating"] != "", fact("Visitor's rating", info["rating"], id="rating")),
+        rx.cond(
+            info["recording"] != "",
+            fact(
+                "Recording",
+                rx.cond(
+                    info["recording_link"] != "",
+                    rx.link(
+                        "Open the recording",
+                        href=info["recording_link"],
+                        is_external=True,
+                        rel="noopener noreferrer",
+                    ),
+                    rx.code(info["recording"], style={"word_break": "break-all"}),
+                ),
+                id="recording",
+            ),
+        ),
         orientation=rx.breakpoints(initial="vertical", sm="horizontal"),
     )
 

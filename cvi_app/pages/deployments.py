@@ -4,6 +4,7 @@ import reflex as rx
 
 from cvi_app import styles
 from cvi_app.components.layout import page_layout, scroll_region
+from cvi_app.state.app_state import AppState
 from cvi_app.state.deployments_state import DeploymentsState
 
 _D = DeploymentsState.draft
@@ -27,6 +28,15 @@ def _area(label: str, name: str, *, hint: str = "", rows: str = "3") -> rx.Compo
         rx.cond(hint != "", rx.text(hint, size="1", color_scheme="gray")),
         spacing="1",
         width="100%",
+    )
+
+
+def _flag(name: str, label: str) -> rx.Component:
+    """An on/off page option, a native checkbox inside its label."""
+    return rx.el.label(
+        rx.el.input(type="checkbox", name=name, default_checked=_D[name] == "on"),
+        " " + label,
+        style={"display": "flex", "gap": "0.5rem", "align_items": "center"},
     )
 
 
@@ -95,14 +105,11 @@ def _form() -> rx.Component:
                 _choice("Replica", "replica_id", DeploymentsState.replicas, blank="The persona's"),
                 _field("Language", "language"),
                 rx.vstack(
-                    rx.el.label(
-                        rx.el.input(
-                            type="checkbox",
-                            name="captions",
-                            default_checked=_D["captions"] == "on",
-                        ),
-                        " Show captions",
-                        style={"display": "flex", "gap": "0.5rem", "align_items": "center"},
+                    _flag("captions", "Show captions"),
+                    _flag("transparent", "Transparent background (the replica on your page)"),
+                    rx.cond(
+                        AppState.mode == "tavus",
+                        _flag("record", "Record conversations (Tavus stores the recording)"),
                     ),
                     justify="end",
                 ),

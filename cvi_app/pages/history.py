@@ -40,6 +40,7 @@ def _table(rows) -> rx.Component:
                     rx.table.cell(
                         rx.link(row["name"], href="/history/" + row["id"]),
                         rx.text(row["persona"], " · ", row["replica"], size="1"),
+                        rx.cond(row["page_note"] != "", rx.text(row["page_note"], size="1")),
                         rx.text(row["id"], size="1", color_scheme="gray"),
                     ),
                     rx.table.cell(rx.badge(row["status"]), rx.text(row["reason"], size="1")),

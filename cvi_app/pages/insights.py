@@ -3,7 +3,7 @@
 import reflex as rx
 
 from cvi_app.analytics.routes import INSIGHTS_CSV_PATH
-from cvi_app.components.analytics import bar_chart_of, facts_list
+from cvi_app.components.analytics import bar_chart_of, facts_list, simple_table
 from cvi_app.components.layout import page_layout
 from cvi_app.components.native_form import BACKEND_ORIGIN
 from cvi_app.state.insights_state import InsightsState
@@ -116,6 +116,22 @@ def insights() -> rx.Component:
         rx.el.ul(
             rx.foreach(s.reasons, lambda r: rx.el.li(r["reason"], ": ", r["count"])),
             aria_label="End reasons",
+        ),
+        rx.cond(
+            s.pages.length() > 0,
+            rx.vstack(
+                rx.heading("Public pages", size="3", as_="h2"),
+                simple_table(
+                    "Public pages",
+                    s.pages,
+                    [
+                        ("page", "Page"),
+                        ("conversations", "Conversations"),
+                        ("rating", "Visitors' rating"),
+                    ],
+                ),
+                width="100%",
+            ),
         ),
         spacing="4",
         width="100%",

@@ -6,9 +6,10 @@ optional rating. `?embed=1` drops the page's own margins for an `<iframe>`.
 """
 
 import reflex as rx
+from reflex.config import get_config
 
 from cvi_app.components.device_check import device_check
-from cvi_app.components.sandbox_call import sandbox_call
+from cvi_app.components.sandbox_call import DEFAULT_REPLICA_IMAGE, sandbox_call
 from cvi_app.components.visitor_call import visitor_call
 from cvi_app.state.app_state import AppState
 from cvi_app.state.visit_state import VisitState
@@ -16,6 +17,12 @@ from cvi_app.state.visit_state import VisitState
 __all__ = ["visit"]
 
 CALL_ID = "visit-call"
+# On a transparent page the sandbox's replica has no backdrop of its own either.
+_REPLICA_IMAGE = rx.cond(
+    VisitState.transparent,
+    get_config().prepend_frontend_path("/sandbox_replica_cutout.svg"),
+    get_config().prepend_frontend_path(DEFAULT_REPLICA_IMAGE),
+)
 MAIN_ID = "visit-main"
 
 _ACCENT_BUTTON = {"background": VisitState.accent, "color": VisitState.accent_text}
@@ -110,6 +117,7 @@ def _call() -> rx.Component:
                     user_name="Visitor",
                     captions=VisitState.captions,
                     accent=VisitState.accent,
+                    transparent=VisitState.transparent,
                     on_left=VisitState.call_left,
                     on_leave=VisitState.leave,
                     on_app_message=_ROOM_TO_HOST,
@@ -120,6 +128,8 @@ def _call() -> rx.Component:
                         url=VisitState.join_url,
                         id=CALL_ID,
                         user_name="Visitor",
+                        transparent=VisitState.transparent,
+                        replica_image=_REPLICA_IMAGE,
                         on_left=VisitState.call_left,
                         on_app_message=_ROOM_TO_HOST,
                         width="100%",
@@ -129,6 +139,8 @@ def _call() -> rx.Component:
                         id=CALL_ID,
                         user_name="Visitor",
                         caption="",
+                        transparent=VisitState.transparent,
+                        replica_image=_REPLICA_IMAGE,
                         on_left=VisitState.call_left,
                         on_app_message=_ROOM_TO_HOST,
                         width="100%",

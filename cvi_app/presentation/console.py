@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from cvi_app.live.summary import LiveSummary
-from cvi_app.presentation.text import short, speaker
+from cvi_app.presentation.text import page_note, short, speaker
 from cvi_app.store.models import Conversation
 
 __all__ = ["NEAR_LIMIT_S", "alerts", "console_row", "duration_words"]
@@ -60,8 +60,12 @@ def console_row(
     persona: str,
     replica: str,
     now: datetime,
+    page: str = "",
 ) -> dict[str, str]:
-    """One live conversation as the console's table shows it."""
+    """One live conversation as the console's table shows it.
+
+    `page` is the public page's title when a visitor started it there.
+    """
     found = alerts(row, summary, now=now)
     people = "nobody yet"
     speaking = "unknown"
@@ -95,4 +99,5 @@ def console_row(
         "alerts": " ".join(found),
         "alert_count": str(len(found)),
         "started_by": row.started_by or "",
+        "page_note": page_note(page, row.rating),
     }

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 __all__ = [
+    "page_note",
+    "rating_sentence",
     "SPEAKERS",
     "caption_tail",
     "clock_time",
@@ -94,3 +96,19 @@ STEER_WORDS = {
     "watch": "is watching",
 }
 """What the Events panel says an operator did, by the control's name."""
+
+
+def rating_sentence(rating: int | None, comment: str | None = None) -> str:
+    """A visitor's rating as people read it ("Rated 4 of 5: Quick."), or "" when not rated."""
+    if rating is None:
+        return ""
+    said = f": {short(comment, 200)}" if comment else ""
+    return f"Rated {rating} of 5{said}"
+
+
+def page_note(page: str, rating: int | None) -> str:
+    """Where a visitor's conversation came from, and its rating, in one line ("" for others)."""
+    if not page:
+        return ""
+    rated = f", rated {rating} of 5" if rating is not None else ""
+    return f"From the page {page}{rated}"

@@ -12,16 +12,18 @@ import asyncio
 import logging
 
 import reflex as rx
+from sqlmodel import Session
 
 from cvi_app.accounts.audit import record_action
 from cvi_app.accounts.sessions import resolve_caller
+from cvi_app.deployments.queries import deployment_names
 from cvi_app.live.manager import get_manager
 from cvi_app.presentation.console import console_row
 from cvi_app.presentation.errors import refusal_sentence
 from cvi_app.presentation.text import STEER_WORDS
 from cvi_app.state.app_state import AppState
 from cvi_app.state.catalog import cached_catalog, conversation_title
-from cvi_app.store.conversations import search_conversations
+from cvi_app.store.conversations import ConversationPage, search_conversations
 from cvi_app.store.db import get_engine, run_in_transaction
 from cvi_app.store.types import utc_now
 
@@ -44,12 +46,15 @@ def _tab_open(token: str) -> bool:
 
 async def console_rows(owner: str) -> tuple[list[dict[str, str]], int]:
     """The console's rows for the conversations `owner` may drive, and how many are live."""
-    page = await run_in_transaction(
-        get_engine(),
-        lambda s: search_conversations(
-            s, status="active", owner_session=owner, page=1, limit=MAX_ROWS
-        ),
-    )
+
+    def read(session: Session) -> tuple[ConversationPage, dict[int, str]]:
+        found = search_conversations(
+            session, status="active", owner_session=owner, page=1, limit=MAX_ROWS
+        )
+        ids = [r.deployment_id for r in found.items if r.deployment_id is not None]
+        return found, deployment_names(session, ids)
+
+    page, pages = await run_in_transaction(get_engine(), read)
     summaries = await get_manager().live_summaries([r.conversation_id for r in page.items])
     catalog = await cached_catalog()
     now = utc_now()
@@ -63,6 +68,7 @@ async def console_rows(owner: str) -> tuple[list[dict[str, str]], int]:
                 title=conversation_title(row.name, replica=replica, created=row.created_at),
                 persona=catalog.persona(row.persona_id),
                 replica=replica,
+                page=pages.get(row.deployment_id, "") if row.deployment_id is not None else "",
                 now=now,
             )
         )

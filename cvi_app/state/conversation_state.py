@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import reflex as rx
 from sqlmodel import Session
@@ -26,7 +27,7 @@ from cvi_app.presentation.history_pages import (
     transcript_window,
     webhook_rows,
 )
-from cvi_app.presentation.text import end_reason_sentence
+from cvi_app.presentation.text import end_reason_sentence, rating_sentence
 from cvi_app.state.app_state import AppState
 from cvi_app.state.catalog import Catalog, cached_catalog, conversation_title
 from cvi_app.state.history_state import when
@@ -58,13 +59,6 @@ def _named(name: str, ident: str | None) -> str:
     return ident if name == ident else f"{name} ({ident})"
 
 
-def _rating(row: Conversation) -> str:
-    if row.rating is None:
-        return ""
-    said = f": {row.rating_comment}" if row.rating_comment else ""
-    return f"Rated {row.rating} of 5{said}"
-
-
 def _info(row: Conversation, catalog: Catalog, page: str = "") -> dict[str, str]:
     """The conversation's facts as the page shows them, with persona and replica names."""
     replica = catalog.replica(row.replica_id)
@@ -78,8 +72,17 @@ def _info(row: Conversation, catalog: Catalog, page: str = "") -> dict[str, str]
         "persona": _named(catalog.persona(row.persona_id), row.persona_id),
         "replica": _named(replica, row.replica_id),
         "page": page,
-        "rating": _rating(row),
+        "rating": rating_sentence(row.rating, row.rating_comment),
+        "recording": row.recording_location or "",
+        # Only a web address becomes a link; s3:// and the like are shown as text to copy.
+        "recording_link": _web_address(row.recording_location),
     }
+
+
+def _web_address(location: str | None) -> str:
+    if location and urlsplit(location).scheme == "https" and urlsplit(location).netloc:
+        return location
+    return ""
 
 
 class _ConversationPart(rx.State, mixin=True):

@@ -57,6 +57,10 @@ _TEXT_FIELDS = (
 MAX_FORM_VALUE = 25_000
 
 
+# The page's on/off options (checkboxes: present and "on" when ticked).
+_FLAGS = ("captions", "transparent", "record")
+
+
 def _draft(deployment: Deployment | None) -> dict[str, str]:
     if deployment is None:
         return {
@@ -71,6 +75,8 @@ def _draft(deployment: Deployment | None) -> dict[str, str]:
             "context": "",
             "language": "english",
             "captions": "on",
+            "transparent": "",
+            "record": "",
             "max_live": "5",
             "starts_per_hour": "3",
             "max_duration_s": "600",
@@ -78,7 +84,8 @@ def _draft(deployment: Deployment | None) -> dict[str, str]:
             "allowed_origins": "",
         }
     draft = {name: str(getattr(deployment, name)) for name in _TEXT_FIELDS}
-    draft["captions"] = "on" if deployment.captions else ""
+    for flag in _FLAGS:
+        draft[flag] = "on" if getattr(deployment, flag) else ""
     draft["allowed_origins"] = "\n".join(deployment.origins())
     return draft
 
@@ -90,7 +97,7 @@ def _form(data: dict[str, Any]) -> DeploymentForm:
     return DeploymentForm.model_validate(
         {
             **values,
-            "captions": bool(data.get("captions")),
+            **{flag: bool(data.get(flag)) for flag in _FLAGS},
             "access_code": str(data.get("access_code", ""))[:200],
             "allowed_origins": [o for o in origins.replace(",", "\n").splitlines() if o.strip()],
         }

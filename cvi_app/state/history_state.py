@@ -6,12 +6,20 @@ import logging
 from datetime import datetime
 
 import reflex as rx
+from sqlmodel import Session
 
 from cvi_app.accounts.sessions import owner_for
-from cvi_app.presentation.text import end_reason_sentence
+from cvi_app.deployments.queries import deployment_names
+from cvi_app.presentation.text import end_reason_sentence, page_note
 from cvi_app.state.app_state import AppState
 from cvi_app.state.catalog import Catalog, cached_catalog, conversation_title
-from cvi_app.store import Conversation, get_engine, run_in_transaction, search_conversations
+from cvi_app.store import (
+    Conversation,
+    ConversationPage,
+    get_engine,
+    run_in_transaction,
+    search_conversations,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -24,8 +32,9 @@ def when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment is not None else ""
 
 
-def _row(row: Conversation, catalog: Catalog) -> dict[str, str]:
+def _row(row: Conversation, catalog: Catalog, pages: dict[int, str]) -> dict[str, str]:
     replica = catalog.replica(row.replica_id)
+    page = pages.get(row.deployment_id, "") if row.deployment_id is not None else ""
     return {
         "id": row.conversation_id,
         "name": conversation_title(row.name, replica=replica, created=row.created_at),
@@ -36,6 +45,7 @@ def _row(row: Conversation, catalog: Catalog) -> dict[str, str]:
         "created": when(row.created_at),
         "ended": when(row.ended_at),
         "reason": end_reason_sentence(row.shutdown_reason),
+        "page_note": page_note(page, row.rating),
     }
 
 
@@ -77,13 +87,16 @@ class HistoryState(rx.State):
             status = self.status if self.status in ("active", "ended") else None
             self.loading = True
         owner = await owner_for(credentials, "read")
-        try:
-            result = await run_in_transaction(
-                get_engine(),
-                lambda s: search_conversations(
-                    s, query=query, status=status, owner_session=owner, page=page, limit=PAGE_SIZE
-                ),
+
+        def read(session: Session) -> tuple[ConversationPage, dict[int, str]]:
+            found = search_conversations(
+                session, query=query, status=status, owner_session=owner, page=page, limit=PAGE_SIZE
             )
+            ids = [r.deployment_id for r in found.items if r.deployment_id is not None]
+            return found, deployment_names(session, ids)
+
+        try:
+            result, pages = await run_in_transaction(get_engine(), read)
         except Exception:
             logger.exception("history: reading conversations failed")
             async with self:
@@ -93,7 +106,7 @@ class HistoryState(rx.State):
         async with self:
             if ticket != self._ticket:
                 return  # a newer search is under way
-            self.rows = [_row(row, catalog) for row in result.items]
+            self.rows = [_row(row, catalog, pages) for row in result.items]
             self.total, self.loading, self.error = result.total, False, ""
 
     @rx.event

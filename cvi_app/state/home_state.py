@@ -223,7 +223,8 @@ class HomeState(rx.State):
                 self.starting = False
             return rx.toast.error(f"Could not start the conversation: {describe_error(exc)}")
         async with self:
-            self.starting = False
+            # The name was this conversation's; the next one starts unnamed.
+            self.starting, self.name = False, ""
         return rx.redirect(f"/room/{conversation.conversation_id}")
 
 

@@ -6,11 +6,14 @@ import logging
 from urllib.parse import urlencode
 
 import reflex as rx
+from sqlmodel import Session
 
 from cvi_app.accounts.sessions import owner_for
+from cvi_app.analytics.figures import ConversationFigures
 from cvi_app.analytics.insights import Insights, insights
 from cvi_app.analytics.ranges import RangeError, parse_query
 from cvi_app.analytics.reading import MAX_INSIGHT_CONVERSATIONS, insights_figures
+from cvi_app.deployments.queries import deployment_names
 from cvi_app.presentation.analytics import seconds
 from cvi_app.presentation.text import end_reason_sentence
 from cvi_app.state.app_state import AppState
@@ -38,7 +41,14 @@ def _facts(found: Insights) -> list[dict[str, str]]:
         {"label": "Average duration", "value": seconds(found.average_duration_s)},
         {"label": "Tool calls", "value": str(found.tool_calls)},
         {"label": "Tool success rate", "value": _percent(found.tool_success_rate)},
+        {"label": "Visitors' rating", "value": _stars(found.average_rating, found.rated)},
     ]
+
+
+def _stars(average: float | None, rated: int) -> str:
+    if average is None:
+        return "no ratings yet"
+    return f"{average:.1f} of 5 ({rated} rated)"
 
 
 class InsightsState(rx.State):
@@ -51,6 +61,8 @@ class InsightsState(rx.State):
     facts: list[dict[str, str]] = []
     days: list[dict[str, str | int | float]] = []
     reasons: list[dict[str, str | int]] = []
+    pages: list[dict[str, str]] = []
+    """Per public page: its title, conversations and visitors' rating."""
     problem: str = ""
     note: str = ""
     loading: bool = False
@@ -87,10 +99,14 @@ class InsightsState(rx.State):
             return
         owner = await owner_for(credentials, "read")
         catalog = await cached_catalog()
+
+        def read(session: Session) -> tuple[list[ConversationFigures], int, dict[int, str]]:
+            figures, total = insights_figures(session, owner=owner, query=query)
+            ids = [f.page_id for f in figures if f.page_id is not None]
+            return figures, total, deployment_names(session, ids)
+
         try:
-            figures, total = await run_in_transaction(
-                get_engine(), lambda s: insights_figures(s, owner=owner, query=query)
-            )
+            figures, total, titles = await run_in_transaction(get_engine(), read)
         except Exception:
             logger.exception("insights failed")
             async with self:
@@ -116,6 +132,14 @@ class InsightsState(rx.State):
             self.reasons = [
                 {"reason": end_reason_sentence(r) if r != "still live" else r, "count": n}
                 for r, n in list(found.end_reasons.items())[:12]
+            ]
+            self.pages = [
+                {
+                    "page": titles.get(p.page_id, "a removed page"),
+                    "conversations": str(p.conversations),
+                    "rating": _stars(p.average_rating, p.rated),
+                }
+                for p in found.pages[:50]
             ]
             self.note = (
                 f"Only the newest {MAX_INSIGHT_CONVERSATIONS} of the {total} conversations in "

@@ -85,6 +85,8 @@ class VisitState(rx.State):
     accent_text: str = "white"
     """Black or white: whichever reads better on the accent colour."""
     captions: bool = True
+    transparent: bool = False
+    """The replica on the page's own background (greenscreen keyed out in the browser)."""
     embed: bool = False
     host_origins: str = "[]"
     """The origins that may embed the page (JSON), which host events are posted to."""
@@ -116,6 +118,7 @@ class VisitState(rx.State):
         self.logo_url, self.accent = deployment.logo_url, deployment.accent_color
         self.accent_text = text_colour_on(deployment.accent_color)
         self.captions = deployment.captions
+        self.transparent = deployment.transparent
         self.host_origins = json.dumps(deployment.origins())
         if self.step in ("call", "starting") and self._conversation_id:
             return  # a reconnect: the call goes on

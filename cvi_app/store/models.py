@@ -114,6 +114,8 @@ class Conversation(SQLModel, table=True):
     rating: int | None = None
     """The visitor's 1-5 rating, given on the end screen."""
     rating_comment: str | None = Field(default=None, sa_type=Text)
+    recording_location: str | None = Field(default=None, sa_type=String(2048))
+    """Where Tavus put the call's recording (`application.recording_ready`), if it was recorded."""
 
 
 # --- events -----------------------------------------------------------------------------------

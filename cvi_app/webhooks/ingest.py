@@ -17,7 +17,12 @@ from typing import Literal
 
 from sqlmodel import Session
 
-from cvi_app.protocol import ShutdownWebhook, TranscriptionReadyWebhook, Webhook
+from cvi_app.protocol import (
+    RecordingReadyWebhook,
+    ShutdownWebhook,
+    TranscriptionReadyWebhook,
+    Webhook,
+)
 from cvi_app.store import (
     get_conversation,
     record_webhook_delivery,
@@ -36,6 +41,8 @@ IngestOutcome = Literal["stored", "duplicate", "unknown_conversation"]
 
 # Longest shutdown reason kept: Tavus's are short phrases; the record is shown to people.
 MAX_REASON_CHARS = 300
+# Longest recording location kept (the column's width).
+MAX_LOCATION_CHARS = 2048
 
 
 def ingest_webhook(
@@ -64,7 +71,20 @@ def ingest_webhook(
             session, conversation_id=cid, lines=transcript_lines_from_webhook(webhook)
         )
         logger.info("conversation %s: official transcript replaced (%d lines)", cid, stored)
+    elif isinstance(webhook, RecordingReadyWebhook):
+        _record_recording(session, cid, webhook.properties.location)
     return "stored"
+
+
+def _record_recording(session: Session, cid: str, location: str) -> None:
+    """Keep where the recording is, bounded and printable: the history page shows it."""
+    location = "".join(ch for ch in location if ch.isprintable())[:MAX_LOCATION_CHARS]
+    conversation = get_conversation(session, conversation_id=cid)
+    if conversation is None or not location:
+        return
+    conversation.recording_location = location
+    session.add(conversation)
+    logger.info("conversation %s: recording ready", cid)
 
 
 def record_verified_end(

@@ -7,9 +7,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from cvi_app.analytics.insights import insights
+from cvi_app.analytics.insights import Insights, insights
 from cvi_app.analytics.ranges import parse_query
 from cvi_app.analytics.reading import figures_of, insights_figures
+from cvi_app.deployments.queries import rate_visit
 from cvi_app.store import session_scope
 from cvi_app.store.conversations import get_conversation
 from tests.analytics.stored import DAY, store_conversation
@@ -65,3 +66,34 @@ def test_insights_sum_a_range_per_day_and_filter_by_persona(engine: Engine) -> N
     with session_scope(engine) as session:
         figures, total = insights_figures(session, owner=OWNER, query=everyone)
     assert total == 4 and "sales" in {f.conversation_id for f in figures}
+
+
+def test_a_rating_given_after_the_end_reaches_the_insights_of_its_page(engine: Engine) -> None:
+    for cid in ("v1", "v2", "studio"):
+        store_conversation(engine, cid, owner=OWNER)
+    with session_scope(engine) as session:
+        for cid in ("v1", "v2"):
+            row = get_conversation(session, conversation_id=cid)
+            assert row is not None
+            row.deployment_id = 7
+            session.add(row)
+    query = parse_query("2026-11-20", "2026-11-20", "all", today=date(2026, 12, 1))
+
+    def read() -> Insights:
+        with session_scope(engine) as session:
+            return insights(insights_figures(session, owner=OWNER, query=query)[0])
+
+    before = read()  # the ended conversations' figures are kept from here on
+    assert (before.rated, before.average_rating) == (0, None)
+    assert [(p.page_id, p.conversations, p.rated) for p in before.pages] == [(7, 2, 0)]
+
+    with session_scope(engine) as session:
+        assert rate_visit(session, conversation_id="v1", rating=4, comment="Good.")
+        assert rate_visit(session, conversation_id="v2", rating=5, comment="")
+        # Only a page's conversation takes a rating.
+        assert not rate_visit(session, conversation_id="studio", rating=1, comment="")
+    after = read()
+    assert after.rated == 2 and after.average_rating == pytest.approx(4.5)
+    [page] = after.pages
+    assert (page.page_id, page.conversations, page.rated) == (7, 2, 2)
+    assert page.average_rating == pytest.approx(4.5)

@@ -10,7 +10,14 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from cvi_app.config import SANDBOX_API_PREFIX
 from tests.browser.axe import assert_accessible
-from tests.browser.pages import LONG, answer_one_turn_and_end, at_page, create_admin, sign_in
+from tests.browser.pages import (
+    LONG,
+    answer_one_turn_and_end,
+    at_page,
+    create_admin,
+    sign_in,
+    start_conversation,
+)
 from tests.support.app_server import SECRET_MARKERS, AppServer, private_web_dir, start_app_server
 
 ADMIN = "admin@example.com"
@@ -243,15 +250,9 @@ def test_a_newcomers_tour_admin_three_conversations_console_analytics_insights(
     context, page = _signed_in(browser, team_app, ADMIN)
     ids: list[str] = []
     try:
+        # Each typed once the page is ready (its state would otherwise overwrite the typing).
         for n in range(3):
-            page.goto(team_app.url)
-            page.get_by_role("textbox", name="Conversation name").fill(f"Tour {n}")
-            page.get_by_role("button", name="Start conversation").click()
-            page.wait_for_url("**/room/**", timeout=LONG)
-            expect(page.locator("#room-status")).to_have_attribute(
-                "data-status", "live", timeout=LONG
-            )
-            ids.append(page.url.rstrip("/").rsplit("/", 1)[-1])
+            ids.append(start_conversation(page, team_app.url, name=f"Tour {n}"))
         page.get_by_role("link", name="Console").click()
         table = page.get_by_role("region", name="Live conversations")
         for cid in ids:

@@ -7,38 +7,15 @@ microphone granted (or withheld), as a customer opening a shared link would be.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.browser.axe import assert_accessible
 from tests.browser.pages import LONG, at_page, start_conversation
+from tests.browser.public_pages import DESKTOP, MEDIA, PHONE, HostPage, make_page
 from tests.support.app_server import AppServer
-from tests.support.servers import free_port
-
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
-MEDIA = ["camera", "microphone"]
-
-
-def make_page(page: Page, url: str, *, title: str, slug: str, **fields: str) -> None:
-    """Fill in and save the new-page form on the studio's Public pages."""
-    page.goto(f"{url}/deployments")
-    page.get_by_role("button", name="New page").click()
-    form = page.get_by_role("form", name="Page settings")
-    form.get_by_label("Title", exact=True).fill(title)
-    form.get_by_label("Address", exact=True).fill(slug)
-    for label, value in fields.items():
-        control = form.get_by_label(label, exact=True)
-        if label == "access":
-            form.get_by_label(value).check()
-        else:
-            control.fill(value)
-    form.get_by_role("button", name="Save page").click()
-    expect(page.locator(f"[data-page='{slug}']")).to_be_visible(timeout=LONG)
 
 
 @pytest.fixture
@@ -208,52 +185,11 @@ def test_a_signed_link_page_opens_with_its_link_only(
     expect(other.get_by_role("button", name="Start")).to_be_visible(timeout=LONG)
 
 
-class _HostPages:
-    """A second local origin serving a page that embeds a public page and records its events."""
-
-    def __init__(self, frame_url: str) -> None:
-        html = f"""<!doctype html><html lang="en"><head><title>Host</title></head><body>
-<h1>Our shop</h1>
-<iframe id="cvi" title="Talk with us" src="{frame_url}" allow="camera; microphone"
-        style="width:100%;height:700px;border:0"></iframe>
-<ol id="events" aria-label="Host events"></ol>
-<script>
-window.addEventListener("message", (e) => {{
-  if (!e.data || e.data.source !== "cvi-studio") return;
-  const li = document.createElement("li");
-  li.textContent = e.data.type;
-  document.getElementById("events").appendChild(li);
-}});
-</script></body></html>""".encode()
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                self.send_response(200)
-                self.send_header("content-type", "text/html; charset=utf-8")
-                self.end_headers()
-                self.wfile.write(html)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.port = free_port()
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def origin(self) -> str:
-        # `localhost`, not 127.0.0.1: another site than the app's, as a customer's shop is.
-        return f"http://localhost:{self.port}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-
-
 def test_an_embedded_page_works_on_an_allowed_site_and_tells_it_what_happens(
     page: Page, app_server: AppServer, browser: Browser
 ) -> None:
     frame_url = f"{app_server.url}/p/embedded?embed=1"
-    allowed, refused = _HostPages(frame_url), _HostPages(frame_url)
+    allowed, refused = HostPage(frame_url), HostPage(frame_url)
     try:
         make_page(
             page,

@@ -17,14 +17,16 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from cvi_app.deployments.visits import FAILED
-from cvi_app.sandbox.app import create_sandbox_app
+from cvi_app.sandbox.app import create_sandbox_app, sandbox_of
 from tests.browser.axe import assert_accessible
 from tests.browser.pages import LONG, at_page, create_admin, sign_in
-from tests.browser.test_visit import MEDIA, PHONE, make_page
+from tests.browser.public_pages import MEDIA, PHONE, make_page
 from tests.support.app_server import private_web_dir, start_app_server
 from tests.support.servers import serve_asgi
 
 EMAIL, PASSWORD = "admin@example.com", "a long team passphrase"
+RECORD = "Record conversations (Tavus stores the recording)"
+TRANSPARENT = "Transparent background (the replica on your page)"
 
 
 def _conversations(api: str, key: str) -> list[dict]:
@@ -40,7 +42,8 @@ def test_a_visitor_whose_call_cannot_be_set_up_is_told_so_and_nothing_is_left_ru
     web = private_web_dir(tmp_path / "web")
     if web is None:
         pytest.fail(".web/ is not prepared: run the app once (make test does)")
-    with serve_asgi(create_sandbox_app(api_key=key)) as tavus:
+    stand_in = create_sandbox_app(api_key=key)
+    with serve_asgi(stand_in) as tavus:
         api = f"{tavus}/v2"
         env = {"TAVUS_API_KEY": key, "TAVUS_API_BASE": api, "REFLEX_WEB_WORKDIR": str(web)}
         with start_app_server(tmp_path / "app", extra_env=env) as server:
@@ -49,7 +52,13 @@ def test_a_visitor_whose_call_cannot_be_set_up_is_told_so_and_nothing_is_left_ru
             create_admin(server, EMAIL, PASSWORD)
             sign_in(page, page.url, EMAIL, PASSWORD)
             at_page(page, "")
-            make_page(page, server.url, title="Acme live", slug="acme-live")
+            make_page(
+                page,
+                server.url,
+                title="Acme live",
+                slug="acme-live",
+                **{RECORD: "on", TRANSPARENT: "on"},
+            )
 
             context = browser.new_context(viewport=PHONE, permissions=MEDIA)
             try:
@@ -77,3 +86,6 @@ def test_a_visitor_whose_call_cannot_be_set_up_is_told_so_and_nothing_is_left_ru
             [created] = _conversations(api, key)
             assert "Acme live" in created["conversation_name"]
             assert created["status"] == "ended"
+            # It was asked for as the page says: recorded, on a greenscreen (what "Tavus" got).
+            asked = sandbox_of(stand_in).registry.get_conversation(created["conversation_id"])
+            assert asked.properties.enable_recording and asked.properties.apply_greenscreen

@@ -42,6 +42,27 @@ def test_a_page_is_saved_changed_and_kept_to_its_owner(engine: Engine) -> None:
         assert list_deployments(s, owner="someone else") == []
 
 
+def test_every_setting_of_the_form_is_stored(engine: Engine) -> None:
+    settings = {
+        "intro": "Ask us.",
+        "language": "german",
+        "captions": False,
+        "transparent": True,
+        "record": True,
+        "max_live": 2,
+        "starts_per_hour": 7,
+        "max_duration_s": 120,
+        "allowed_origins": ["https://shop.example.com"],
+    }
+    _save(engine, **settings)
+    with session_scope(engine) as s:
+        page = get_owned_deployment(s, slug="support", owner="team")
+    assert page is not None
+    stored = {name: getattr(page, name) for name in settings if name != "allowed_origins"}
+    assert stored == {k: v for k, v in settings.items() if k != "allowed_origins"}
+    assert page.origins() == ["https://shop.example.com"]
+
+
 def test_two_pages_cannot_share_an_address(engine: Engine) -> None:
     _save(engine)
     with pytest.raises(SlugTaken):

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from cvi_app.config import Settings
 from cvi_app.live.manager import NotAllowedError, SessionManager, StartOptions
 from cvi_app.live.session import SessionError
 from cvi_app.presentation.errors import describe_error
@@ -15,7 +16,7 @@ from cvi_app.store.conversations import get_conversation
 from cvi_app.store.models import Conversation, ConversationEvent
 from cvi_app.tavus import TavusError
 from cvi_app.tavus.errors import TavusAPIError
-from tests.support.sandbox import LiveSandbox
+from tests.support.sandbox import SANDBOX_KEY, LiveSandbox
 from tests.support.servers import wait_for
 
 
@@ -139,3 +140,55 @@ def test_unexpected_errors_are_described_without_their_details() -> None:
         "This conversation has ended."
     )
     assert describe_error(KeyError("secret internals")) == "Unexpected error: KeyError"
+
+
+async def test_a_page_started_conversation_asks_for_greenscreen_and_no_recording_in_the_sandbox(
+    manager: SessionManager, mounted_sandbox: LiveSandbox
+) -> None:
+    options = StartOptions(language="german", captions=True, transparent=True, record=True)
+    conversation = await manager.start_conversation(owner="tab-a", options=options)
+    asked = mounted_sandbox.parts.registry.get_conversation(conversation.conversation_id)
+    assert asked.properties.apply_greenscreen
+    assert asked.properties.enable_closed_captions
+    assert asked.properties.language == "german"
+    # The sandbox records nothing: the page's "record" is for Tavus.
+    assert not asked.properties.enable_recording
+    await manager.end_conversation(conversation.conversation_id, owner="tab-a")
+
+
+async def test_a_recorded_start_in_tavus_mode_asks_tavus_to_record_where_the_settings_say(
+    mounted_sandbox: LiveSandbox, app_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sandbox stands in for Tavus; Daily cannot be reached here, so the join fails and
+    the conversation is ended again: what the API was asked is what is checked."""
+    storage = '{"provider": "s3", "bucket_name": "calls", "bucket_region": "eu-west-1"}'
+    settings = Settings(  # type: ignore[call-arg]
+        TAVUS_API_KEY=SANDBOX_KEY,
+        TAVUS_API_BASE=f"{mounted_sandbox.root_url}/sandbox/v2",
+        CVI_PUBLIC_URL=mounted_sandbox.root_url,
+        TAVUS_RECORDING_STORAGE=storage,
+    )
+    assert settings.mode == "tavus"
+    manager = SessionManager(settings, join_timeout=2)
+    try:
+        with pytest.raises(Exception):  # noqa: B017 - whatever the failed join raises
+            await manager.start_conversation(
+                owner="tab-a", options=StartOptions(record=True, name="Recorded")
+            )
+    finally:
+        await manager.aclose()
+    [asked], _ = mounted_sandbox.parts.registry.list_conversations()
+    assert asked.conversation_name == "Recorded"
+    assert asked.properties.enable_recording
+    assert asked.properties.recording_storage is not None
+    assert asked.properties.recording_storage.model_dump(exclude_none=True) == {
+        "provider": "s3",
+        "bucket_name": "calls",
+        "bucket_region": "eu-west-1",
+    }
+    assert asked.status == "ended"
+
+
+def test_a_malformed_recording_storage_setting_is_refused_in_a_sentence() -> None:
+    with pytest.raises(ValueError, match="must be JSON like"):
+        Settings(TAVUS_RECORDING_STORAGE='{"provider": "floppy"}')  # type: ignore[call-arg]

@@ -12,13 +12,18 @@ from sqlalchemy import Engine
 
 from cvi_app.protocol import (
     GenericWebhook,
+    RecordingReadyWebhook,
     ReplicaJoinedWebhook,
     ShutdownWebhook,
     TranscriptionReadyWebhook,
     Webhook,
 )
 from cvi_app.protocol.events import JoinedProperties, ShutdownProperties
-from cvi_app.protocol.webhooks import TranscriptEntry, TranscriptionReadyProperties
+from cvi_app.protocol.webhooks import (
+    RecordingReadyProperties,
+    TranscriptEntry,
+    TranscriptionReadyProperties,
+)
 from cvi_app.store import (
     create_db_engine,
     get_conversation,
@@ -241,6 +246,28 @@ def test_transcription_ready_is_stored_as_the_official_transcript(
         ("assistant", "Hello there!"),
         ("user", "Hi, what plans?"),
     ]
+
+
+def test_recording_ready_keeps_where_the_recording_is_for_the_history_page(
+    webhook_client: httpx.Client, engine: Engine
+) -> None:
+    add_conversation(engine, CID)
+    add_conversation(engine, "c-s3")
+    shapes = {
+        CID: RecordingReadyProperties(
+            storage_provider="s3", storage_uri="https://recordings.example.com/c1.mp4\u0007"
+        ),
+        "c-s3": RecordingReadyProperties(bucket_name="calls", s3_key="c-s3/rec.mp4", duration=61),
+    }
+    for cid, properties in shapes.items():
+        ready = RecordingReadyWebhook(conversation_id=cid, timestamp=AT, properties=properties)
+        assert _post(webhook_client, ready).json() == {"status": "stored"}
+    with session_scope(engine) as s:
+        first = get_conversation(s, conversation_id=CID)
+        second = get_conversation(s, conversation_id="c-s3")
+    # Control characters never reach the page.
+    assert first is not None and first.recording_location == "https://recordings.example.com/c1.mp4"
+    assert second is not None and second.recording_location == "s3://calls/c-s3/rec.mp4"
 
 
 def test_replica_joined_and_unknown_types_are_recorded(

@@ -17,12 +17,14 @@ export REFLEX_TELEMETRY_ENABLED := false
 
 WORKERS ?= 2
 
-.PHONY: help setup run run-prod run-cluster admin test lint bench migrate system-deps clean
+.PHONY: help setup run run-prod run-cluster admin doctor sync-tools test lint bench migrate system-deps clean
 
 help:
 	@echo "make run    start CVI Studio on http://localhost:3000 (sandbox mode without TAVUS_API_KEY)"
 	@echo "make run-cluster WORKERS=2   the cluster shape here: PostgreSQL, Redis, N app processes"
 	@echo "make admin EMAIL=you@example.com   create the first admin (sign-in)"
+	@echo "make sync-tools [PERSONA=id]   give personas the Python tools (dry run: python -m cvi_app.tools_sync)"
+	@echo "make doctor  check the setup: settings, API key, daily-python, public URL, database, Redis"
 	@echo "make test   set up everything and run every test suite (unit, integration, browser)"
 	@echo "make bench  run the benchmarks and print one table"
 
@@ -61,6 +63,15 @@ run-cluster: setup system-deps
 admin: setup migrate
 	@test -n "$(EMAIL)" || { echo "Name the admin: make admin EMAIL=you@example.com"; exit 1; }
 	$(PY) -m cvi_app.accounts create-admin --email "$(EMAIL)"
+
+# What a user is about to rely on, one line each with the fix (exit 1 when something failed).
+doctor: setup
+	$(PY) -m cvi_app.doctor
+
+# The Python tools (demo and CVI_TOOLS_MODULE's) become the personas' layers.llm.tools; each
+# change is printed before it is sent. Only see it: .venv/bin/python -m cvi_app.tools_sync
+sync-tools: $(VENV)/.installed
+	$(PY) -m cvi_app.tools_sync --apply $(if $(PERSONA),--persona "$(PERSONA)")
 
 # Debian packages the tests drive for real: Chromium, PostgreSQL, Redis.
 system-deps:

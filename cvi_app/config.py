@@ -149,6 +149,13 @@ class Settings(BaseSettings):
     sign_in_limit_address: str = Field(
         default=DEFAULT_SIGN_IN_LIMIT_ADDRESS, validation_alias="CVI_SIGN_IN_LIMIT_ADDRESS"
     )
+    tools_module: str | None = Field(
+        default=None,
+        validation_alias="CVI_TOOLS_MODULE",
+        pattern=r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$",
+        description="The host app's tools: a module (e.g. myapp.tools) whose register(tools) "
+        "adds them; imported at start.",
+    )
 
     @field_validator(
         "tavus_api_key",
@@ -157,6 +164,7 @@ class Settings(BaseSettings):
         "sandbox_public_url",
         "dev_pages",
         "accounts",
+        "tools_module",
         mode="before",
     )
     @classmethod

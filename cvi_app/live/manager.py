@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -39,7 +40,7 @@ from cvi_app.live.recorder import StoreRecorder
 from cvi_app.live.redis_bus import RedisBus
 from cvi_app.live.session import ConversationSession
 from cvi_app.live.summary import LiveSummary
-from cvi_app.live.tools import ToolRegistry
+from cvi_app.live.tools import ToolRegistry, app_tools
 from cvi_app.live.updates import EventReceived, LiveUpdate, StatusChanged
 from cvi_app.presentation.errors import describe_error
 from cvi_app.store.conversations import (
@@ -121,7 +122,7 @@ class SessionManager:
         self.orphans = OrphanSweeper(self.client, window=orphan_window)
         self.bus: LiveBus[LiveUpdate] = make_bus(redis_url)
         self.cluster = cluster or (ClusterNode(redis_url) if redis_url else None)
-        self.tools = tools or register_demo_tools(ToolRegistry())
+        self.tools = tools if tools is not None else register_demo_tools(ToolRegistry())
         self._sessions: dict[str, ConversationSession] = {}
         self._owners: dict[str, str] = {}
         self._join_urls: dict[str, str] = {}
@@ -726,11 +727,29 @@ class SessionManager:
 _manager: SessionManager | None = None
 
 
+_host_tools: list[Callable[[ToolRegistry], None]] = []
+
+
+def add_host_tools(register: Callable[[ToolRegistry], None]) -> None:
+    """Have the process's manager answer a host app's tools (`register(tools)` adds them).
+
+    Call it before the manager is made (the kit's `install` does, at import).
+    """
+    if _manager is not None:
+        raise RuntimeError("the session manager is already running: add tools before it starts")
+    _host_tools.append(register)
+
+
 def get_manager() -> SessionManager:
     """The process's session manager, made on first use."""
     global _manager
     if _manager is None:
-        _manager = SessionManager(get_settings(), redis_url=configured_redis_url())
+        settings = get_settings()
+        _manager = SessionManager(
+            settings,
+            tools=app_tools(settings, also=_host_tools),
+            redis_url=configured_redis_url(),
+        )
     return _manager
 
 
@@ -739,5 +758,6 @@ __all__: list[str] = [
     "SessionManager",
     "StartOptions",
     "VisitTag",
+    "add_host_tools",
     "get_manager",
 ]

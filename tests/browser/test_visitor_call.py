@@ -12,28 +12,19 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
 from tests.browser.axe import assert_accessible
 from tests.browser.pages import LONG
 from tests.support.app_server import (
-    ROOT,
-    VENV_BIN,
-    private_web_dir,
-    reflex_run_command,
-    stop_process_group,
+    start_app_copy,
 )
-from tests.support.servers import free_port
 
 APP_DIR = Path(__file__).parent / "visitor_call_app"
 FAKE_MEDIA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
@@ -54,51 +45,8 @@ NO_SCREEN_SHARE = "delete MediaDevices.prototype.getDisplayMedia;"
 @pytest.fixture(scope="module")
 def call_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The visitor call's test app (production build, one port); yields its URL."""
-    workdir = tmp_path_factory.mktemp("visitor_call")
-    app = workdir / "app"
-    shutil.copytree(APP_DIR, app, ignore=shutil.ignore_patterns("__pycache__", ".web", "assets"))
-    port = free_port()
-    tools_bin = ROOT / ".tools" / "node_modules" / ".bin"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("TAVUS_", "CVI_"))},
-        "PATH": f"{tools_bin}:{VENV_BIN}:{os.environ.get('PATH', '')}",
-        "PYTHONPATH": str(ROOT),
-        "REFLEX_USE_SYSTEM_BUN": "1",
-        "REFLEX_CHECK_LATEST_VERSION": "0",
-        "PYTHONUNBUFFERED": "1",
-    }
-    # The project's prepared .web/ (node packages included) when there is one; Reflex adds
-    # daily-react and jotai to the copy from the npm registry.
-    web = private_web_dir(workdir / "web")
-    if web is not None:
-        env["REFLEX_WEB_WORKDIR"] = str(web)
-    log_path = workdir / "app.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            reflex_run_command(port, "--loglevel", "info"),
-            cwd=app,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 600
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"the test app exited with {proc.returncode}:\n{log_path.read_text()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"the test app is not up:\n{log_path.read_text()[-4000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/ping", timeout=2).status_code == 200 and (
-                    httpx.get(url, timeout=5).status_code == 200
-                ):
-                    break
-            time.sleep(0.5)
+    with start_app_copy(APP_DIR, tmp_path_factory.mktemp("visitor_call")) as url:
         yield url
-    finally:
-        stop_process_group(proc)
 
 
 @pytest.fixture(scope="module")

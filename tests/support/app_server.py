@@ -178,3 +178,66 @@ def _wait_until_up(url: str, proc: subprocess.Popen, log_path: Path, timeout: fl
                 return
         time.sleep(0.5)
     raise RuntimeError(f"app not up after {timeout}s:\n{log_path.read_text()[-4000:]}")
+
+
+@contextlib.contextmanager
+def start_app_copy(
+    app_dir: Path,
+    workdir: Path,
+    *,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 600.0,
+) -> Iterator[str]:
+    """Copy the Reflex app in `app_dir` to `workdir`, run it in production; yields its URL.
+
+    For the small apps that try one component, and for the kit's examples: each is its own
+    Reflex app importing `cvi_app` (on `PYTHONPATH`). The project's prepared `.web/` (node
+    packages included) is copied in when there is one; Reflex adds the app's own packages.
+    `{url}` in a value of `extra_env` becomes the app's URL (for `CVI_PUBLIC_URL`).
+    """
+    app = workdir / "app"
+    shutil.copytree(app_dir, app, ignore=shutil.ignore_patterns("__pycache__", ".web", "assets"))
+    port = free_port()
+    tools_bin = ROOT / ".tools" / "node_modules" / ".bin"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("TAVUS_", "CVI_"))},
+        "PATH": f"{tools_bin}:{VENV_BIN}:{os.environ.get('PATH', '')}",
+        "PYTHONPATH": str(ROOT),
+        "REFLEX_USE_SYSTEM_BUN": "1",
+        "REFLEX_CHECK_LATEST_VERSION": "0",
+        "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
+    }
+    web = private_web_dir(workdir / "web")
+    if web is not None:
+        env["REFLEX_WEB_WORKDIR"] = str(web)
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v.replace("{url}", url) for k, v in env.items()}
+    log_path = workdir / "app.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            reflex_run_command(port, "--loglevel", "info"),
+            cwd=app,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(
+                    f"the app exited with {proc.returncode}:\n{log_path.read_text()}"
+                )
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the app is not up:\n{log_path.read_text()[-4000:]}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{url}/ping", timeout=2).status_code == 200 and (
+                    httpx.get(url, timeout=5).status_code == 200
+                ):
+                    break
+            time.sleep(0.5)
+        yield url
+    finally:
+        stop_process_group(proc)

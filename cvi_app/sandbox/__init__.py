@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from cvi_app.sandbox.app import Sandbox, create_sandbox_app, sandbox_of
+    from cvi_app.sandbox.custom_llm import CustomLLM, CustomLLMLimits
     from cvi_app.sandbox.replica import SimulatedReplica
     from cvi_app.sandbox.responder import SANDBOX_SIMULATES, Responder
     from cvi_app.sandbox.rooms import (
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from cvi_app.transport.local_frames import ParticipantInfo
 
 __all__ = [
+    "CustomLLM",
+    "CustomLLMLimits",
     "LocalParticipant",
     "MessageTooLargeError",
     "ParticipantInfo",
@@ -52,6 +55,8 @@ _WHERE = {
     "Sandbox": "app",
     "create_sandbox_app": "app",
     "sandbox_of": "app",
+    "CustomLLM": "custom_llm",
+    "CustomLLMLimits": "custom_llm",
     "ParticipantInfo": "rooms",  # the local room's wire format, cvi_app.transport.local_frames
     "SimulatedReplica": "replica",
     "Responder": "responder",

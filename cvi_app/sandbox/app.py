@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from cvi_app.sandbox.custom_llm import CustomLLMLimits
 from cvi_app.sandbox.registry import ConversationRegistry
 from cvi_app.sandbox.replica import DEFAULT_WORDS_PER_SECOND
 from cvi_app.sandbox.rest import rest_routes
@@ -49,6 +50,7 @@ def create_sandbox_app(
     words_per_second: float = DEFAULT_WORDS_PER_SECOND,
     twins: bool = False,
     tool_timeout: float = 20.0,
+    llm_limits: CustomLLMLimits | None = None,
     webhook_sender: WebhookSender | None = None,
     prefixes: Sequence[str] = ("",),
     public_origin: str | None = None,
@@ -61,6 +63,7 @@ def create_sandbox_app(
         words_per_second: The simulated replica's speaking speed.
         twins: Replicas also send the newer `pal` twins of their events.
         tool_timeout: Seconds a replica waits for a tool result.
+        llm_limits: The bounds of calls to a persona's own LLM (`layers.llm.base_url`).
         webhook_sender: Delivers webhooks (a default one when None).
         prefixes: Where the sandbox is served: `<prefix>/v2` and `<prefix>/rooms` for each.
         public_origin: The origin browsers reach the sandbox at (`https://host[:port]`): the
@@ -84,6 +87,7 @@ def create_sandbox_app(
         twins=twins,
         webhook_sender=webhook_sender,
         tool_timeout=tool_timeout,
+        llm_limits=llm_limits,
     )
     registry.runtime = runtime
     sandbox = Sandbox(hub=hub, registry=registry, runtime=runtime)

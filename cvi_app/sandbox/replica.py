@@ -4,8 +4,11 @@ It greets the first person to join, answers user speech and `conversation.respon
 full event sequence of a real turn (the user speaking for as long as saying the words takes,
 then the replica's answer), speaks echoes verbatim (an audio echo for the audio's duration),
 calls the persona's tools and waits for their results, obeys interrupts, context changes and
-sensitivity, and says goodbye with `system.shutdown`. Only one turn runs at a time: a new one
-interrupts the one in progress. Invalid messages from the room are logged and ignored; nothing a
+sensitivity, and says goodbye with `system.shutdown`. What it answers comes from the rules of
+`responder.py`, or, for a persona whose `layers.llm` names a `base_url`, from that model
+(`custom_llm.py`): its reply is spoken as it streams in, its tool calls become
+`conversation.tool_call` events and the results go back to it. Only one turn runs at a time: a
+new one interrupts the one in progress. Invalid messages from the room are logged and ignored; nothing a
 participant sends can crash it.
 """
 
@@ -34,6 +37,13 @@ from cvi_app.protocol import (
     join_echo_audio,
     join_echo_text,
     validate_interaction,
+)
+from cvi_app.sandbox.custom_llm import (
+    NOT_ANSWERING,
+    TOO_MANY_TOOL_ROUNDS,
+    Completion,
+    CustomLLM,
+    LLMError,
 )
 from cvi_app.sandbox.replica_events import ReplicaEvents
 from cvi_app.sandbox.responder import Responder, ToolRequest
@@ -71,6 +81,52 @@ class _Turn:
     tool_call_id: str | None = None
     heard: bool = True
     """False while the user is still speaking this turn's words (nothing of the replica's yet)."""
+    speech: _Speech | None = None
+    """A streamed reply being spoken whose utterance is not sent yet (it is not all known)."""
+    segment_start: int = 0
+    """Words of `spoken` said before the part being spoken now (a reply after a tool call
+    continues the turn's speech: updates and utterance are cumulative over the turn)."""
+
+    def said_before(self) -> str:
+        """What earlier parts of this turn said."""
+        return " ".join(self.spoken[: self.segment_start])
+
+    def said_now(self) -> str:
+        """What the part being spoken now has said so far."""
+        return " ".join(self.spoken[self.segment_start :])
+
+
+class _Speech:
+    """A reply that arrives bit by bit (a streamed LLM reply), spoken as its words come."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.done = False
+        self.started = False
+        """Whether the replica started speaking it."""
+        self._changed = asyncio.Event()
+
+    def feed(self, piece: str) -> None:
+        """More of the reply."""
+        self.text += piece
+        self._changed.set()
+
+    def close(self) -> None:
+        """The reply is all there."""
+        self.done = True
+        self._changed.set()
+
+    def words(self) -> list[str]:
+        """The whole words so far (the last one once a space or the end follows it)."""
+        words = self.text.split()
+        if words and not self.done and not self.text[-1].isspace():
+            words.pop()
+        return words
+
+    async def changed(self) -> None:
+        """Wait for more of the reply (or its end)."""
+        await self._changed.wait()
+        self._changed.clear()
 
 
 class SimulatedReplica:
@@ -87,6 +143,7 @@ class SimulatedReplica:
         twins: Also send the newer `pal` twins of replica-side events.
         perception: Send `conversation.perception_analysis` as the call ends.
         tool_timeout: Seconds to wait for a tool result before saying it could not get one.
+        llm: The persona's own LLM; None answers with `responder`'s rules.
         on_event: Called with every event the replica sends.
     """
 
@@ -103,6 +160,7 @@ class SimulatedReplica:
         twins: bool = False,
         perception: bool = False,
         tool_timeout: float = 20.0,
+        llm: CustomLLM | None = None,
         on_event: Callable[[Event], None] | None = None,
     ) -> None:
         if words_per_second <= 0:
@@ -115,6 +173,8 @@ class SimulatedReplica:
         self.words_per_second = words_per_second
         self.perception = perception
         self.tool_timeout = tool_timeout
+        self.llm = llm
+        self.system_prompt = (system_prompt or "").strip()
         self.sensitivity: dict[str, str] = {}
         """Latest sensitivity levels received, by key (e.g. `participant_pause_sensitivity`)."""
         self.transcript: list[TranscriptEntry] = []
@@ -176,6 +236,11 @@ class SimulatedReplica:
             self.perception_analysis = self._analysis()
             self._events.perception_analysis(self.perception_analysis)
         self._events.shutdown(reason)
+        if self.llm is not None:
+            try:
+                await self.llm.aclose()
+            except Exception:
+                logger.exception("closing the LLM client of %s failed", self.conversation_id)
 
     async def wait_idle(self) -> None:
         """Wait until no turn is in progress (for callers that need a quiet replica)."""
@@ -256,6 +321,8 @@ class SimulatedReplica:
             return
         self._greeted = True
         text = self.responder.greeting(self.custom_greeting)
+        if self.llm is not None:
+            self.llm.add_assistant(text)
         await self._begin(lambda turn: self._speak(turn, text))
 
     async def _user_turn(self, text: str) -> None:
@@ -276,7 +343,10 @@ class SimulatedReplica:
         try:
             await asyncio.sleep(seconds)
         except asyncio.CancelledError:
-            self.responder.hear(text)
+            if self.llm is not None:
+                self.llm.add_user(text)
+            else:
+                self.responder.hear(text)
             raise
         finally:
             # Cut short (a newer turn, an interrupt), the words said so far still count.
@@ -325,6 +395,8 @@ class SimulatedReplica:
             logger.info("replica ignored echo %s: %s", key, exc)
             return
         await self._interrupt()
+        if self.llm is not None and seconds is None:
+            self.llm.add_assistant(text)
         await self._begin(
             lambda turn: self._speak(turn, text, audio_seconds=seconds),
             self._next_turn(inference_id=key),
@@ -363,6 +435,10 @@ class SimulatedReplica:
                 self._turn = None
 
     async def _answer(self, turn: _Turn, text: str) -> None:
+        if self.llm is not None:
+            self.llm.add_user(text)
+            await self._answer_with_llm(turn, self.llm)
+            return
         reply = self.responder.reply(text)
         said = reply.text
         if reply.tool is not None:
@@ -370,13 +446,28 @@ class SimulatedReplica:
         await self._speak(turn, said)
 
     async def _call_tool(self, turn: _Turn, request: ToolRequest) -> str:
-        call_id = f"call_{uuid.uuid4().hex[:12]}"
+        result = await self._request_tool(turn, request.name, request.arguments)
+        if result is None:
+            return self.responder.tool_timed_out(request)
+        output, ok = result
+        return self.responder.after_tool(request, output, ok=ok)
+
+    async def _request_tool(
+        self,
+        turn: _Turn,
+        name: str,
+        arguments: dict[str, Any],
+        *,
+        call_id: str | None = None,
+    ) -> tuple[str, bool] | None:
+        """Send `conversation.tool_call` and wait for its result: (output, ok), None if none came."""
+        call_id = call_id or f"call_{uuid.uuid4().hex[:12]}"
         turn.tool_call_id = call_id
         future: asyncio.Future[tuple[str, bool]] = asyncio.get_running_loop().create_future()
         self._tool_results[call_id] = future
         self._events.tool_call(
-            request.name,
-            request.arguments,
+            name,
+            arguments,
             tool_call_id=call_id,
             turn_idx=turn.turn_idx,
             inference_id=turn.inference_id,
@@ -384,19 +475,146 @@ class SimulatedReplica:
         try:
             output, ok = await asyncio.wait_for(future, self.tool_timeout)
         except TimeoutError:
-            logger.info("tool %s (%s) gave no result in time", request.name, call_id)
-            return self.responder.tool_timed_out(request)
+            logger.info("tool %s (%s) gave no result in time", name, call_id)
+            return None
         finally:
             self._tool_results.pop(call_id, None)
         self.transcript.append(self._entry("tool", output, inference_id=turn.inference_id))
-        return self.responder.after_tool(request, output, ok=ok)
+        return output, ok
+
+    async def _answer_with_llm(self, turn: _Turn, llm: CustomLLM) -> None:
+        """Answer from the persona's own LLM: speak its streamed reply, run its tool calls.
+
+        Each request sends the system prompt (with the context as it is now) and the
+        conversation so far; text is spoken as it arrives. When the model calls tools, their
+        results go back to it and it goes on, for at most `max_tool_rounds` rounds. A failure is
+        logged and the replica says so in one sentence; an interrupt cancels the stream.
+        """
+        budget = llm.limits.max_reply_chars
+        rounds = 0
+        while True:
+            completion = await self._stream_reply(turn, llm, budget)
+            if completion is None:
+                return
+            budget = max(budget - len(completion.text), 0)
+            if not completion.tool_calls:
+                llm.add_assistant(completion.text)
+                return
+            if rounds >= llm.limits.max_tool_rounds:
+                logger.warning(
+                    "conversation %s: the persona's LLM asked for tools more than %d times in "
+                    "one turn; its calls were not made",
+                    self.conversation_id,
+                    llm.limits.max_tool_rounds,
+                )
+                llm.add_assistant(completion.text)
+                await self._say_live(turn, TOO_MANY_TOOL_ROUNDS)
+                return
+            rounds += 1
+            calls = completion.tool_calls
+            try:
+                results = await asyncio.gather(
+                    *(
+                        self._request_tool(
+                            turn, call.function.name, call.arguments, call_id=call.id
+                        )
+                        for call in calls
+                    )
+                )
+            except asyncio.CancelledError:
+                # Cut off while waiting: the calls never finished, only their text was said.
+                llm.add_assistant(completion.text)
+                raise
+            llm.add_assistant(completion.text, calls)
+            for call, result in zip(calls, results, strict=True):
+                llm.add_tool_result(call.id, _tool_message(result))
+
+    async def _stream_reply(self, turn: _Turn, llm: CustomLLM, budget: int) -> Completion | None:
+        """One request: speak the reply as it streams in; None when it failed (said so)."""
+        speech = _Speech()
+        speaker = asyncio.get_running_loop().create_task(
+            self._speak_live(turn, speech), name=f"replica-speech-{self.conversation_id}"
+        )
+        completion: Completion | None = None
+        kept = False  # whether what was said is in the history already
+        try:
+            try:
+                completion = await llm.complete(
+                    llm.messages(self._llm_system_prompt()),
+                    on_text=speech.feed,
+                    on_end=speech.close,
+                    max_chars=budget,
+                )
+            except Exception as exc:
+                if isinstance(exc, LLMError):
+                    logger.warning(
+                        "conversation %s: the persona's LLM (%s) failed: %s",
+                        self.conversation_id,
+                        llm.config.shown_endpoint,
+                        exc,
+                    )
+                else:
+                    logger.exception(
+                        "conversation %s: calling the persona's LLM (%s) failed",
+                        self.conversation_id,
+                        llm.config.shown_endpoint,
+                    )
+                partial = speech.text.strip()
+                if partial:
+                    # What the model had said before it failed stays in the conversation.
+                    llm.add_assistant(partial)
+                    kept = True
+                speech.feed((" " if partial else "") + NOT_ANSWERING)
+            speech.close()
+            await speaker
+        except asyncio.CancelledError:
+            if speech.started and not kept:
+                llm.add_assistant(turn.said_now())
+            raise
+        finally:
+            if not speaker.done():
+                speaker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await speaker
+        return completion
+
+    async def _say_live(self, turn: _Turn, text: str) -> None:
+        speech = _Speech()
+        speech.feed(text)
+        speech.close()
+        await self._speak_live(turn, speech)
+
+    def _llm_system_prompt(self) -> str:
+        """The persona's system prompt, then the context as it is now (overwritten, appended)."""
+        parts = (self.system_prompt, self.responder.context)
+        return "\n\n".join(part.strip() for part in parts if part and part.strip())
+
+    def _start_speaking(self, turn: _Turn) -> dict[str, Any]:
+        """`conversation.replica.started_speaking`; returns the turn's ids for its events."""
+        turn.speaking = True
+        turn.started_at = time.monotonic()
+        turn.segment_start = len(turn.spoken)
+        ids: dict[str, Any] = {"turn_idx": turn.turn_idx, "inference_id": turn.inference_id}
+        self._events.replica_started_speaking(**ids)
+        return ids
+
+    def _stop_speaking(self, turn: _Turn, text: str) -> None:
+        """`conversation.replica.stopped_speaking`, and what was said into the transcript."""
+        turn.speaking = False
+        duration = round(time.monotonic() - turn.started_at, 3)
+        self._events.replica_stopped_speaking(
+            duration=duration,
+            interrupted=False,
+            turn_idx=turn.turn_idx,
+            inference_id=turn.inference_id,
+        )
+        self.transcript.append(
+            self._entry("assistant", text, inference_id=turn.inference_id, duration=duration)
+        )
 
     async def _speak(self, turn: _Turn, text: str, *, audio_seconds: float | None = None) -> None:
         words = text.split()
-        turn.speaking = True
-        turn.started_at = time.monotonic()
-        ids: dict[str, Any] = {"turn_idx": turn.turn_idx, "inference_id": turn.inference_id}
-        self._events.replica_started_speaking(**ids)
+        ids = self._start_speaking(turn)
         self._events.replica_utterance(text, **ids)
         if audio_seconds is not None:
             # Audio lasts as long as it lasts, whatever the speaking pace.
@@ -412,12 +630,46 @@ class SimulatedReplica:
             self._events.streaming(
                 " ".join(turn.spoken), content_index=index, final=index == len(chunks) - 1, **ids
             )
-        turn.speaking = False
-        duration = round(time.monotonic() - turn.started_at, 3)
-        self._events.replica_stopped_speaking(duration=duration, interrupted=False, **ids)
-        self.transcript.append(
-            self._entry("assistant", text, inference_id=turn.inference_id, duration=duration)
-        )
+        self._stop_speaking(turn, text)
+
+    async def _speak_live(self, turn: _Turn, speech: _Speech) -> None:
+        """Speak a reply as it streams in, at the replica's pace.
+
+        Speaking starts with the reply's first whole word; streaming updates follow the words
+        as they are said; the utterance (the whole reply) is sent as soon as the reply is all
+        known, before the last update. A reply that brings no words says nothing.
+        """
+        while not speech.words() and not speech.done:
+            await speech.changed()
+        if not speech.words():
+            return
+        ids = self._start_speaking(turn)
+        speech.started = True
+        turn.speech = speech
+        start = turn.segment_start
+        while True:
+            if speech.done and turn.speech is not None:
+                self._events.replica_utterance(_joined(turn.said_before(), speech.text), **ids)
+                turn.speech = None
+            pending = speech.words()[len(turn.spoken) - start :]
+            if not pending and not speech.done:
+                await speech.changed()
+                continue
+            if pending:
+                chunk = pending[:WORDS_PER_CHUNK]
+                await asyncio.sleep(len(chunk) / self.words_per_second)
+                turn.spoken.extend(chunk)
+            final = speech.done and len(turn.spoken) - start == len(speech.words())
+            if final and turn.speech is not None:
+                self._events.replica_utterance(_joined(turn.said_before(), speech.text), **ids)
+                turn.speech = None
+            self._events.streaming(
+                " ".join(turn.spoken), content_index=turn.content_index, final=final, **ids
+            )
+            turn.content_index += 1
+            if final:
+                break
+        self._stop_speaking(turn, turn.said_now())
 
     async def _interrupt(self) -> None:
         """Cut the turn in progress short, with the events Tavus sends for an interruption."""
@@ -432,12 +684,20 @@ class SimulatedReplica:
             turn.speaking = False
             duration = round(time.monotonic() - turn.started_at, 3)
             spoken = " ".join(turn.spoken)
+            if turn.speech is not None:
+                # A streamed reply cut off before it was all known: its utterance holds what
+                # had come so far.
+                said = _joined(turn.said_before(), turn.speech.text)
+                self._events.replica_utterance(said, interrupted=True, **ids)
+                turn.speech = None
             self._events.replica_stopped_speaking(duration=duration, interrupted=True, **ids)
             self._events.streaming(
                 spoken, content_index=turn.content_index, final=True, is_interrupted=True, **ids
             )
             self.transcript.append(
-                self._entry("assistant", spoken, inference_id=turn.inference_id, duration=duration)
+                self._entry(
+                    "assistant", turn.said_now(), inference_id=turn.inference_id, duration=duration
+                )
             )
         self._events.replica_interrupted(**ids)
 
@@ -483,3 +743,16 @@ class SimulatedReplica:
             f"The user took {turns} turn{'s' if turns != 1 else ''} over {minutes:.1f} minutes "
             "and appeared attentive and engaged throughout the conversation."
         )
+
+
+def _tool_message(result: tuple[str, bool] | None) -> str:
+    """What the model is told of a tool's result."""
+    if result is None:
+        return "Error: the tool gave no result in time."
+    output, ok = result
+    return output if ok else f"Error: {output}"
+
+
+def _joined(before: str, text: str) -> str:
+    """Earlier speech of a turn, then more."""
+    return f"{before} {text.strip()}".strip()

@@ -114,12 +114,19 @@ class ReplicaEvents:
                 inference_id=inference_id,
             )
 
-    def replica_utterance(self, speech: str, *, turn_idx: int, inference_id: str) -> None:
-        """`conversation.utterance` with role replica: the full intended reply."""
+    def replica_utterance(
+        self, speech: str, *, turn_idx: int, inference_id: str, interrupted: bool = False
+    ) -> None:
+        """`conversation.utterance` with role replica: the full intended reply.
+
+        `interrupted` marks the reply of a turn cut off before it was all known (a streamed
+        reply of the persona's own LLM): `speech` is then what had come so far.
+        """
+        extra: dict[str, Any] = {"interrupted": True} if interrupted else {}
         for role in self._replica_roles():
             self._emit_speech(
                 UtteranceEvent,
-                functools.partial(UtteranceProperties, role=role),
+                functools.partial(UtteranceProperties, role=role, **extra),
                 speech,
                 turn_idx=turn_idx,
                 inference_id=inference_id,

@@ -32,6 +32,7 @@ from cvi_app.protocol.webhooks import (
     PerceptionAnalysisWebhookProperties,
     TranscriptionReadyProperties,
 )
+from cvi_app.sandbox.custom_llm import CustomLLM, CustomLLMConfig, CustomLLMLimits
 from cvi_app.sandbox.models import SandboxConversation
 from cvi_app.sandbox.replica import DEFAULT_WORDS_PER_SECOND, SimulatedReplica
 from cvi_app.sandbox.responder import Responder, ToolSpec
@@ -84,6 +85,7 @@ class SandboxRuntime:
         twins: Replicas also send the newer `pal` twins of their events.
         webhook_sender: Delivers webhooks to callback URLs (one is made when None).
         tool_timeout: Seconds a replica waits for a tool result.
+        llm_limits: The bounds of calls to a persona's own LLM (`layers.llm.base_url`).
     """
 
     def __init__(
@@ -95,6 +97,7 @@ class SandboxRuntime:
         twins: bool = False,
         webhook_sender: WebhookSender | None = None,
         tool_timeout: float = 20.0,
+        llm_limits: CustomLLMLimits | None = None,
     ) -> None:
         self.hub = hub
         self._registry_ref = registry_ref
@@ -102,6 +105,7 @@ class SandboxRuntime:
         self.twins = twins
         self.webhooks = webhook_sender or WebhookSender()
         self.tool_timeout = tool_timeout
+        self.llm_limits = llm_limits or CustomLLMLimits()
         self._live: dict[str, _Live] = {}
 
     def replica(self, conversation_id: str) -> SimulatedReplica | None:
@@ -203,6 +207,17 @@ class SandboxRuntime:
             greeting=getattr(persona, "custom_greeting", None),
         )
         cid = conversation.conversation_id
+        llm: CustomLLM | None = None
+        config = CustomLLMConfig.from_persona(persona)
+        if config is not None:
+            llm = CustomLLM(config, limits=self.llm_limits)
+            logger.info(
+                "conversation %s: persona %s answers with its own LLM at %s (model %s)",
+                cid,
+                persona.persona_id,
+                config.shown_endpoint,
+                config.model or "not named",
+            )
         return SimulatedReplica(
             room,
             conversation_id=cid,
@@ -214,6 +229,7 @@ class SandboxRuntime:
             twins=self.twins,
             perception=persona.perception_enabled,
             tool_timeout=self.tool_timeout,
+            llm=llm,
         )
 
     # Timers --------------------------------------------------------------------------------

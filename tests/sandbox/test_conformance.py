@@ -8,6 +8,7 @@ changing the table: `.venv/bin/python -m tests.sandbox.test_conformance`.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,9 +28,12 @@ from cvi_app.protocol import (
     tool_result,
 )
 from cvi_app.sandbox.catalog import PERCEPTION_PERSONA_ID, SUPPORT_PERSONA_ID
+from cvi_app.sandbox.custom_llm import NOT_ANSWERING
 from tests.sandbox.helpers import RoomClient, room_client
 from tests.sandbox.openapi_doc import DIFFERENCES, SERVED, load_document
+from tests.support.openai_server import Reply, Text, ToolCall, ToolCalls, openai_server
 from tests.support.sandbox import LiveSandbox, start_sandbox
+from tests.support.servers import free_port
 
 DOC = Path(__file__).resolve().parents[2] / "cvi_app/sandbox/CONFORMANCE.md"
 WORDS_PER_SECOND = 100.0  # fast, yet the long story lasts long enough to be interrupted
@@ -65,6 +69,8 @@ def label(event: dict[str, Any]) -> str:
         name += f" [{props['role']}]"
     if name.startswith("conversation.utterance.streaming") and props.get("is_interrupted"):
         name += " (final, interrupted)"
+    if name.startswith("conversation.utterance [") and props.get("interrupted"):
+        name += " (interrupted)"
     if name.endswith("stopped_speaking") and props.get("interrupted"):
         name += " (interrupted)"
     return name
@@ -123,6 +129,10 @@ class Row:
     persona_id: str | None = None
     context: str | None = None
     note: str = ""
+    llm: tuple[Reply, ...] | None = None
+    """The persona names its own LLM: a scripted OpenAI-compatible server giving these replies."""
+    llm_down: bool = False
+    """The persona names its own LLM at an address where nothing answers."""
 
 
 async def _respond(ctx: Context, text: str) -> None:
@@ -209,12 +219,34 @@ async def act_tool_call(ctx: Context) -> None:
     ctx.checks.append("temp_c: 18")
 
 
+async def act_own_llm_tool_call(ctx: Context) -> None:
+    await _respond(ctx, "What's the weather in Paris?")
+    call = await ctx.record.until("conversation.tool_call")
+    assert call["properties"]["tool_call_id"] == "call_1"
+    result = tool_result(ctx.conversation_id, "call_1", {"temp_c": 18})
+    await ctx.send(result.to_message())
+    ctx.checks.append("It is 18 degrees in Paris.")
+
+
+async def act_own_llm_down(ctx: Context) -> None:
+    await act_respond(ctx)
+    ctx.checks.append(NOT_ANSWERING)
+
+
+async def act_own_llm_interrupt(ctx: Context) -> None:
+    await _respond(ctx, "Tell me everything.")
+    await ctx.record.until(STREAMING)
+    await ctx.send(interrupt(ctx.conversation_id).to_message())
+
+
 async def act_end(ctx: Context) -> None:
     response = await ctx.live.api.post(f"/v2/conversations/{ctx.conversation_id}/end")
     assert response.status_code == 200
 
 
 MARKER = 'then `conversation.echo` "Marker." (its turn shows nothing came before it)'
+OWN_LLM = "persona with its own LLM (`layers.llm.base_url`)"
+OWN_WEATHER = ToolCall("get_weather", {"city": "Paris"}, call_id="call_1")
 
 TABLE: list[Row] = [
     Row("Greeting on join", "a participant joins the room", REPLY),
@@ -313,6 +345,58 @@ TABLE: list[Row] = [
         note='Support Agent persona; `arguments` is the JSON string `{"city": "Paris"}`.',
     ),
     Row(
+        "Respond (own LLM)",
+        f"`conversation.respond` to a {OWN_LLM}; the model streams its reply",
+        (*HEARD, *REPLY),
+        act_respond,
+        llm=(Text("Hello from your own model, how can I help?", at_once=True),),
+        note="The replica POSTs `{base_url}/chat/completions` (`stream: true`) and speaks the "
+        "reply as it streams in: speaking starts with its first words; the utterance comes as "
+        "soon as the whole reply is known (here at once; from a slower stream, among the "
+        "streaming updates, always before the last). See `docs/custom_llm.md`.",
+    ),
+    Row(
+        "Tool call and tool result (own LLM)",
+        f"`conversation.respond` to a {OWN_LLM}, the model streams a tool call; then "
+        "`conversation.tool_result`",
+        (*HEARD, "conversation.tool_call", *REPLY),
+        act_own_llm_tool_call,
+        llm=(
+            ToolCalls([OWN_WEATHER], at_once=True),
+            Text("It is 18 degrees in Paris.", at_once=True),
+        ),
+        note="The model's `tool_calls` become `conversation.tool_call` (its call `id` as "
+        "`tool_call_id`); the result goes back to it as a `tool` message and its next reply "
+        "is spoken (at most 5 tool rounds a turn).",
+    ),
+    Row(
+        "Own LLM not answering",
+        f"`conversation.respond` to a {OWN_LLM} where nothing listens",
+        (*HEARD, *REPLY),
+        act_own_llm_down,
+        llm_down=True,
+        note=f'The replica says "{NOT_ANSWERING}"; the details go to the sandbox\'s log (never '
+        "the key). The same for a non-2xx answer, a malformed stream or a timeout.",
+    ),
+    Row(
+        "Interrupt during a streamed reply (own LLM)",
+        f"`conversation.respond` to a {OWN_LLM}, then `conversation.interrupt` while it "
+        "speaks and the model still streams",
+        (
+            *HEARD,
+            STARTED,
+            STREAMING_RUN,
+            f"{REPLICA_UTTERANCE} (interrupted)",
+            f"{STOPPED} (interrupted)",
+            f"{STREAMING} (final, interrupted)",
+            "conversation.replica_interrupted",
+        ),
+        act_own_llm_interrupt,
+        llm=(Text(" ".join(f"part{i}" for i in range(60)), delay=0.05),),
+        note="The HTTP stream is cancelled. The reply was not all known: its utterance holds "
+        "what had come so far, with `interrupted: true`.",
+    ),
+    Row(
         "End",
         "`POST /v2/conversations/{id}/end`",
         ("system.shutdown",),
@@ -362,7 +446,10 @@ def render() -> str:
         "context (the persona's `context`, the conversation's `conversational_context`, then",
         "`overwrite_llm_context` / `append_llm_context`) and what the user said earlier: it",
         'answers "What is my name?" from "My name is ..." or the context, repeats facts it was',
-        "given, and otherwise says what it heard and what it knows.",
+        "given, and otherwise says what it heard and what it knows. A persona whose",
+        "`layers.llm` names a `base_url` is answered by that model instead (an OpenAI-compatible",
+        "endpoint, streamed: `cvi_app/sandbox/custom_llm.py`, `docs/custom_llm.md`); the rows",
+        'marked "own LLM" show it.',
         "",
         "| Interaction | What is sent | Events emitted, in order | Notes |",
         "|---|---|---|---|",
@@ -445,9 +532,42 @@ async def live() -> AsyncIterator[LiveSandbox]:
 async def test_interaction_emits_exactly_the_events_in_the_table(
     live: LiveSandbox, row: Row
 ) -> None:
+    async with contextlib.AsyncExitStack() as stack:
+        persona_id = row.persona_id
+        if row.llm is not None or row.llm_down:
+            base_url = f"http://127.0.0.1:{free_port()}/v1"
+            if row.llm is not None:
+                server = await stack.enter_async_context(openai_server())
+                server.script(*row.llm)
+                base_url = server.base_url
+            persona_id = await _own_llm_persona(live, base_url)
+        await _check_row(live, row, persona_id)
+
+
+async def _own_llm_persona(live: LiveSandbox, base_url: str) -> str:
+    weather = {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+        },
+    }
+    llm = {"model": "local-model", "base_url": base_url, "api_key": "sk-local", "tools": [weather]}
+    body = {
+        "persona_name": "Own LLM",
+        "system_prompt": "You are a concise assistant.",
+        "default_replica_id": "r90bbd427f71",
+        "layers": {"llm": llm},
+    }
+    response = await live.api.post("/v2/personas", json=body)
+    assert response.status_code == 200, response.text
+    return str(response.json()["persona_id"])
+
+
+async def _check_row(live: LiveSandbox, row: Row, persona_id: str | None) -> None:
     body: dict[str, Any] = {"custom_greeting": "Hi, I'm your sandbox replica."}
-    if row.persona_id:
-        body["persona_id"] = row.persona_id
+    if persona_id:
+        body["persona_id"] = persona_id
     if row.context:
         body["conversational_context"] = row.context
     cid = (await live.create(**body))["conversation_id"]

@@ -182,7 +182,7 @@ async def test_a_stop_signal_closes_every_room_and_the_service_exits_cleanly(
 def _app_sandbox(**env: str) -> dict[str, object]:
     """What a fresh app process with only `env` configured mounts and starts of the sandbox."""
     script = (
-        "import asyncio, json, cvi_app.cvi_app as m\n"
+        "import asyncio, json, cvi_app.backend as m\n"
         "async def started():\n"
         "    async with m._run_sandbox():\n"
         "        return m._sandbox._app is not None\n"

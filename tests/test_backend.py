@@ -5,7 +5,7 @@ import json
 from tests.support.fresh_python import last_line
 
 SCRIPT = (
-    "import json, cvi_app.cvi_app as m; "
+    "import json, cvi_app.backend as m; "
     "print(json.dumps([getattr(r, 'path', '') for r in m._extra_routes().routes]))"
 )
 
@@ -21,7 +21,7 @@ def test_sandbox_mode_serves_the_local_tavus_webhooks_and_exports() -> None:
 
 
 def test_importing_the_app_builds_no_sandbox() -> None:
-    assert last_line("import cvi_app.cvi_app as m; print(m._sandbox._app is None)") == "True"
+    assert last_line("import cvi_app.cvi_app, cvi_app.backend as m; print(m._sandbox._app is None)") == "True"
 
 
 def test_tavus_mode_does_not_serve_the_sandbox() -> None:
@@ -31,7 +31,7 @@ def test_tavus_mode_does_not_serve_the_sandbox() -> None:
 
 
 CSP_SCRIPT = (
-    "import cvi_app.cvi_app as m; "
+    "import cvi_app.backend as m; "
     "from starlette.applications import Starlette; "
     "from starlette.testclient import TestClient; "
     "print(TestClient(m._guard(Starlette())).get('/missing').headers['content-security-policy'])"

@@ -142,15 +142,7 @@ def start_app_server(
     if migrate.returncode != 0 and (ROOT / "cvi_app/store/migrate.py").exists():
         raise RuntimeError(f"migrations failed:\n{migrate.stdout}\n{migrate.stderr}")
     log_path = workdir / "app.log"
-    with log_path.open("a") as log:
-        proc = subprocess.Popen(
-            reflex_run_command(port, "--loglevel", "info"),
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = _spawn(port, cwd=ROOT, env=env, log_path=log_path)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url, proc, log_path, timeout)
@@ -164,6 +156,19 @@ def start_app_server(
         )
     finally:
         stop_process_group(proc)
+
+
+def _spawn(port: int, *, cwd: Path, env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """`reflex run` in production on `port`, in its own process group, logging to `log_path`."""
+    with log_path.open("a") as log:
+        return subprocess.Popen(
+            reflex_run_command(port, "--loglevel", "info"),
+            cwd=cwd,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def _wait_until_up(url: str, proc: subprocess.Popen, log_path: Path, timeout: float) -> None:
@@ -214,30 +219,9 @@ def start_app_copy(
     url = f"http://127.0.0.1:{port}"
     env = {k: v.replace("{url}", url) for k, v in env.items()}
     log_path = workdir / "app.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            reflex_run_command(port, "--loglevel", "info"),
-            cwd=app,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = _spawn(port, cwd=app, env=env, log_path=log_path)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    f"the app exited with {proc.returncode}:\n{log_path.read_text()}"
-                )
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the app is not up:\n{log_path.read_text()[-4000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/ping", timeout=2).status_code == 200 and (
-                    httpx.get(url, timeout=5).status_code == 200
-                ):
-                    break
-            time.sleep(0.5)
+        _wait_until_up(url, proc, log_path, timeout)
         yield url
     finally:
         stop_process_group(proc)

@@ -138,6 +138,11 @@ class Settings(BaseSettings):
         validation_alias="CVI_ACCOUNTS",
         description="Sign-in for the studio; always on in tavus mode, off by default in sandbox.",
     )
+    scenario_results: str = Field(
+        default="",
+        validation_alias="CVI_SCENARIO_RESULTS",
+        description="A folder for the kept scenario runs (default: beside the SQLite database).",
+    )
     recording_storage: str = Field(
         default="",
         validation_alias="TAVUS_RECORDING_STORAGE",

@@ -18,6 +18,7 @@ from cvi_app.pages.home import home
 from cvi_app.pages.insights import insights
 from cvi_app.pages.not_found import not_found
 from cvi_app.pages.room import room, watch_view
+from cvi_app.pages.scenarios import scenarios
 from cvi_app.pages.sign_in import sign_in
 from cvi_app.pages.visit import visit
 from cvi_app.state import AppState
@@ -32,6 +33,7 @@ from cvi_app.state.home_state import HomeState
 from cvi_app.state.insights_state import InsightsState
 from cvi_app.state.invite_state import GuestState
 from cvi_app.state.room_state import RoomState
+from cvi_app.state.scenarios_state import ScenariosState
 from cvi_app.state.sign_in_state import SignInState
 from cvi_app.state.visit_state import VisitState
 
@@ -90,6 +92,12 @@ app.add_page(
     route="/insights",
     title="CVI Studio: insights",
     on_load=[AppState.load_mode, InsightsState.load],
+)
+app.add_page(
+    scenarios,
+    route="/scenarios",
+    title="CVI Studio: scenario runs",
+    on_load=[AppState.load_mode, ScenariosState.load],
 )
 app.add_page(
     sign_in,

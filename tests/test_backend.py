@@ -21,7 +21,10 @@ def test_sandbox_mode_serves_the_local_tavus_webhooks_and_exports() -> None:
 
 
 def test_importing_the_app_builds_no_sandbox() -> None:
-    assert last_line("import cvi_app.cvi_app, cvi_app.backend as m; print(m._sandbox._app is None)") == "True"
+    assert (
+        last_line("import cvi_app.cvi_app, cvi_app.backend as m; print(m._sandbox._app is None)")
+        == "True"
+    )
 
 
 def test_tavus_mode_does_not_serve_the_sandbox() -> None:

@@ -18,6 +18,7 @@ PAGE_PERMISSIONS: dict[str, Permission] = {
     "/history": "read",
     "/history/[conversation_id]": "read",
     "/insights": "read",
+    "/scenarios": "read",
     "/deployments": "drive",
     "/accounts": "admin",
     "/audit": "admin",

@@ -112,6 +112,7 @@ def insights() -> rx.Component:
             reload_document=True,
             download="",
         ),
+        rx.link("Scenario runs", href="/scenarios"),
         *_charts(),
         rx.el.ul(
             rx.foreach(s.reasons, lambda r: rx.el.li(r["reason"], ": ", r["count"])),

@@ -19,12 +19,12 @@ from typing import Any
 __all__ = ["LONG_STORY", "SANDBOX_SIMULATES", "Reply", "Responder", "ToolRequest", "ToolSpec"]
 
 SANDBOX_SIMULATES = (
-    "This is the sandbox's simulated replica: there is no video, voice or AI model, and "
-    "nothing is sent to Tavus. It follows the Interactions Protocol with simple fixed rules: "
-    'it answers from its context and from what you tell it (try "My name is Sam", then "What '
-    "is my name?\"), calls the persona's tools, and speaks echoes, audio included, as captions. "
-    "It does not understand language, hear your microphone or see your camera; set "
-    "TAVUS_API_KEY to talk to a real Tavus replica."
+    "This is the sandbox's simulated replica: no video or voice, and nothing is sent to Tavus. "
+    "It follows the Interactions Protocol with fixed rules, or with a model the persona's "
+    'layers.llm names: it answers from its context and from what you tell it (try "My name is '
+    'Sam", then "What is my name?"), calls the persona\'s tools, and speaks echoes as captions. '
+    "It does not hear your microphone or see your camera; set TAVUS_API_KEY to talk to a real "
+    "Tavus replica."
 )
 """What the sandbox simulates and what it does not, in plain sentences for the room to show."""
 

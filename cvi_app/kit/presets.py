@@ -4,6 +4,8 @@
 signed token (`sign_preset`); the Start button sends the token back and the server reads it
 with `read_preset`, so a visitor editing the page cannot start another persona or a longer call.
 The signing key is the app's own (`CVI_SECRET_KEY`), which the page's build and its server share.
+Signed, not encrypted: a visitor can read the settings, so private ones belong in the state's
+`settings` (kept on the server).
 """
 
 from __future__ import annotations
